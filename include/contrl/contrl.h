@@ -1,0 +1,14 @@
+/*
+ * contrl/contrl.h - libcontrl, deep reinforcement learning for continuous
+ * control in C. Include this one header; link with
+ * `pkg-config --cflags --libs contrl`.
+ */
+#ifndef CONTRL_CONTRL_H
+#define CONTRL_CONTRL_H
+
+#include "contrl/core.h"
+#include "contrl/net.h"
+#include "contrl/adam.h"
+#include "contrl/buffer.h"
+
+#endif /* CONTRL_CONTRL_H */

@@ -1,0 +1,225 @@
+/* lib/blas/blas.c - the only file that talks to BLIS.
+ *
+ * BLIS picks its kernels from a table of CPUs it knew when released; newer
+ * CPUs (AMD Zen 4/5 under BLIS 0.9) fall back to its portable "generic"
+ * kernels, 4-5x slower. BLIS's static archive still holds the optimised
+ * sub-configurations, so libcontrl initialises their contexts itself and
+ * passes them to the expert API (bli_sgemm_ex), together with a per-handle
+ * runtime object: BLIS's process-wide state (thread count, chosen
+ * architecture) is never touched. */
+#include <blis.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+
+/* Context initialisers of BLIS's sub-configurations. They are part of the
+ * static archive but not of blis.h. */
+void bli_cntx_init_skx(cntx_t *cntx);
+void bli_cntx_init_zen3(cntx_t *cntx);
+void bli_cntx_init_haswell(cntx_t *cntx);
+void bli_cntx_init_generic(cntx_t *cntx);
+
+enum { N_SETS = 6, SMALL_SIDE = 32 };
+
+typedef struct kernel_set {
+    const char *name;
+    const char *description;
+    int needs_avx512f, needs_avx2_fma;
+    void (*init_large)(cntx_t *); /* NULL: BLIS's own choice */
+    void (*init_small)(cntx_t *);
+    contrl__matvec_fn matvec;     /* NULL: BLIS for every product */
+} kernel_set;
+
+static const kernel_set sets[N_SETS] = {
+    [CONTRL_KERNELS_SKX] = {"skx",
+                            "BLIS skx (AVX-512) for large products, BLIS zen3 sup for "
+                            "sides < 32, libcontrl AVX-512 code for 1-4 rows",
+                            1, 1, bli_cntx_init_skx, bli_cntx_init_zen3,
+                            contrl__matvec_avx512},
+    [CONTRL_KERNELS_ZEN3] = {"zen3",
+                             "BLIS zen3 (AVX2, with its sup path) for every product, "
+                             "libcontrl AVX2 code for 1-4 rows",
+                             0, 1, bli_cntx_init_zen3, bli_cntx_init_zen3,
+                             contrl__matvec_avx2},
+    [CONTRL_KERNELS_HASWELL] = {"haswell",
+                                "BLIS haswell (AVX2) for every product, libcontrl AVX2 "
+                                "code for 1-4 rows",
+                                0, 1, bli_cntx_init_haswell, bli_cntx_init_haswell,
+                                contrl__matvec_avx2},
+    [CONTRL_KERNELS_GENERIC] = {"generic",
+                                "BLIS generic (portable C) kernels, libcontrl plain C "
+                                "for 1-4 rows",
+                                0, 0, bli_cntx_init_generic, bli_cntx_init_generic,
+                                contrl__matvec_generic},
+    [CONTRL_KERNELS_BLIS] = {"blis", "BLIS's own CPU detection for every product",
+                             0, 0, NULL, NULL, NULL},
+};
+
+/* Contexts are filled once per process and only read afterwards. */
+static cntx_t contexts[N_SETS][2];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int have_avx512f, have_avx2_fma;
+
+static void init_once(void)
+{
+    bli_init();
+    __builtin_cpu_init();
+    have_avx512f = __builtin_cpu_supports("avx512f");
+    have_avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    for (int s = 1; s < N_SETS; s++) {
+        if ((sets[s].needs_avx512f && !have_avx512f) ||
+            (sets[s].needs_avx2_fma && !have_avx2_fma))
+            continue; /* never run kernels the CPU lacks, not even to init */
+        if (sets[s].init_large == NULL) {
+            contexts[s][0] = *bli_gks_query_cntx();
+            contexts[s][1] = contexts[s][0];
+        } else {
+            sets[s].init_large(&contexts[s][0]);
+            sets[s].init_small(&contexts[s][1]);
+        }
+    }
+}
+
+struct contrl__blas {
+    const kernel_set *set;
+    contrl_kernels kernels;
+    const char *source;
+    contrl__gemm_path path;
+    rntm_t rntm;
+};
+
+size_t contrl__blas_size(void)
+{
+    return sizeof(contrl__blas);
+}
+
+static contrl_status resolve(contrl_kernels requested, const char *func,
+                             contrl_kernels *out, const char **source)
+{
+    pthread_once(&once, init_once);
+    if ((int)requested < 0 || (int)requested >= N_SETS)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown kernel set %d", func,
+                            (int)requested);
+    *source = "config";
+    if (requested == CONTRL_KERNELS_AUTO) {
+        const char *env = getenv("CONTRL_BLIS_ARCH");
+        if (env != NULL && env[0] != '\0') {
+            int found = 0;
+            for (int s = 1; s < N_SETS; s++)
+                if (strcmp(env, sets[s].name) == 0) {
+                    requested = (contrl_kernels)s;
+                    found = 1;
+                }
+            if (!found)
+                return contrl__fail(CONTRL_ERR_INVALID_ARG,
+                                    "%s: CONTRL_BLIS_ARCH='%s' names no kernel set "
+                                    "(skx, zen3, haswell, generic, blis)",
+                                    func, env);
+            *source = "env CONTRL_BLIS_ARCH";
+        } else {
+            requested = have_avx512f    ? CONTRL_KERNELS_SKX
+                        : have_avx2_fma ? CONTRL_KERNELS_ZEN3
+                                        : CONTRL_KERNELS_BLIS;
+            *source = "cpu";
+        }
+    }
+    const kernel_set *set = &sets[requested];
+    if ((set->needs_avx512f && !have_avx512f) || (set->needs_avx2_fma && !have_avx2_fma))
+        return contrl__fail(CONTRL_ERR_UNSUPPORTED,
+                            "%s: kernel set '%s' needs %s, which this CPU lacks", func,
+                            set->name, set->needs_avx512f ? "AVX-512F" : "AVX2 and FMA");
+    *out = requested;
+    return CONTRL_OK;
+}
+
+contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const char *func)
+{
+    contrl_kernels k = CONTRL_KERNELS_AUTO;
+    const char *source = NULL;
+    contrl_status st = resolve(requested, func, &k, &source);
+    if (st != CONTRL_OK)
+        return st;
+    b->set = &sets[k];
+    b->kernels = k;
+    b->source = source;
+    b->path = CONTRL__PATH_AUTO;
+    bli_rntm_init(&b->rntm);
+    bli_rntm_set_num_threads(1, &b->rntm);
+    return CONTRL_OK;
+}
+
+contrl_kernels contrl__blas_kernels(const contrl__blas *b)
+{
+    return b->kernels;
+}
+
+void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path)
+{
+    b->path = path;
+}
+
+contrl_status contrl_blas_query(contrl_kernels requested, contrl_blas_info *info)
+{
+    if (info == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_blas_query: info is NULL");
+    if (info->size < offsetof(contrl_blas_info, cpu_avx512f))
+        return contrl__fail(CONTRL_ERR_INVALID_ARG,
+                            "contrl_blas_query: info->size %zu is too small", info->size);
+    contrl_kernels k = CONTRL_KERNELS_AUTO;
+    const char *source = NULL;
+    contrl_status st = resolve(requested, "contrl_blas_query", &k, &source);
+    if (st != CONTRL_OK)
+        return st;
+    contrl_blas_info out;
+    out.size = info->size < sizeof out ? info->size : sizeof out;
+    out.kernels = k;
+    out.name = sets[k].name;
+    out.description = sets[k].description;
+    out.source = source;
+    out.blis_version = bli_info_get_version_str();
+    out.blis_detected = bli_arch_string(bli_arch_query_id());
+    out.cpu_avx512f = have_avx512f;
+    out.cpu_avx2_fma = have_avx2_fma;
+    memcpy(info, &out, out.size);
+    return CONTRL_OK;
+}
+
+void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t rsa, int64_t csa,
+                  const float *bm, int64_t rsb, int64_t csb, float beta,
+                  float *c, int64_t rsc, int64_t csc)
+{
+    if (m == 0 || n == 0)
+        return;
+    contrl__gemm_path path = b->path;
+    int matvec_ok = b->set->matvec != NULL && m <= CONTRL__MATVEC_MAX_M && csb == 1 && csc == 1;
+    if (path == CONTRL__PATH_AUTO)
+        path = matvec_ok ? CONTRL__PATH_MATVEC
+               : (m < SMALL_SIDE || n < SMALL_SIDE) ? CONTRL__PATH_SMALL
+                                                    : CONTRL__PATH_LARGE;
+    if (path == CONTRL__PATH_MATVEC && matvec_ok) {
+        b->set->matvec(m, n, k, alpha, a, rsa, csa, bm, rsb, beta, c, rsc);
+        return;
+    }
+    cntx_t *cntx = &contexts[b->kernels][path == CONTRL__PATH_LARGE ? 0 : 1];
+    /* BLIS's typed API takes non-const pointers but does not write A or B. */
+    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &alpha, (float *)a, rsa, csa,
+                 (float *)bm, rsb, csb, &beta, c, rsc, csc, cntx, &b->rntm);
+}
+
+void contrl__gemm_ref(int64_t m, int64_t n, int64_t k, float alpha,
+                      const float *a, int64_t rsa, int64_t csa,
+                      const float *bm, int64_t rsb, int64_t csb, float beta,
+                      float *c, int64_t rsc, int64_t csc)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double acc = 0.0;
+            for (int64_t p = 0; p < k; p++)
+                acc += (double)a[i * rsa + p * csa] * bm[p * rsb + j * csb];
+            float *dst = &c[i * rsc + j * csc];
+            *dst = beta == 0.0f ? (float)(alpha * acc) : (float)(alpha * acc + beta * *dst);
+        }
+}

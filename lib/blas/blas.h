@@ -1,0 +1,68 @@
+/* lib/blas/blas.h - libcontrl's one door to BLIS (internal).
+ *
+ * Matrices are passed BLIS-style: a pointer, a row stride and a column
+ * stride, so transposes and sub-matrices are free. Everything else in the
+ * library goes through contrl__gemm; only blas.c includes blis.h. */
+#ifndef CONTRL_BLAS_H
+#define CONTRL_BLAS_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+/* Per-handle BLIS state: the resolved kernel set and a private BLIS runtime
+ * (thread count 1), so no handle touches BLIS's process-wide settings. */
+typedef struct contrl__blas contrl__blas;
+
+/* Bytes to reserve for a contrl__blas (64-byte alignment suffices). */
+size_t contrl__blas_size(void);
+/* Resolve `requested` (AUTO: env CONTRL_BLIS_ARCH, then the CPU) into *b.
+ * INVALID_ARG / UNSUPPORTED with a message naming `func`. */
+contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const char *func);
+contrl_kernels contrl__blas_kernels(const contrl__blas *b);
+
+/* C[m,n] = alpha * A[m,k] B[k,n] + beta * C[m,n]; C is not read when beta
+ * is 0. Strides are in elements. Routes to the set's matrix-vector code for
+ * m <= 4 (B and C with unit column stride), to BLIS's small-matrix context
+ * when m or n is under 32, else to its large-matrix context. */
+void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t rsa, int64_t csa,
+                  const float *bm, int64_t rsb, int64_t csb, float beta,
+                  float *c, int64_t rsc, int64_t csc);
+
+/* Plain-loop reference of the same product, for tests. */
+void contrl__gemm_ref(int64_t m, int64_t n, int64_t k, float alpha,
+                      const float *a, int64_t rsa, int64_t csa,
+                      const float *bm, int64_t rsb, int64_t csb, float beta,
+                      float *c, int64_t rsc, int64_t csc);
+
+/* Force the path contrl__gemm takes, for tests and benchmarks. */
+typedef enum contrl__gemm_path {
+    CONTRL__PATH_AUTO = 0,
+    CONTRL__PATH_MATVEC, /* hand-written code (only m <= 4, unit col strides) */
+    CONTRL__PATH_SMALL,  /* BLIS small-matrix context */
+    CONTRL__PATH_LARGE   /* BLIS large-matrix context */
+} contrl__gemm_path;
+void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path);
+
+/* Small-batch kernels (matvec.c): C[m,n] = alpha A B + beta C for m <= 4,
+ * B with unit column stride, C with unit column stride. */
+typedef void (*contrl__matvec_fn)(int64_t m, int64_t n, int64_t k, float alpha,
+                                  const float *a, int64_t rsa, int64_t csa,
+                                  const float *bm, int64_t rsb, float beta,
+                                  float *c, int64_t rsc);
+void contrl__matvec_generic(int64_t m, int64_t n, int64_t k, float alpha,
+                            const float *a, int64_t rsa, int64_t csa,
+                            const float *bm, int64_t rsb, float beta, float *c,
+                            int64_t rsc);
+void contrl__matvec_avx2(int64_t m, int64_t n, int64_t k, float alpha,
+                         const float *a, int64_t rsa, int64_t csa,
+                         const float *bm, int64_t rsb, float beta, float *c,
+                         int64_t rsc);
+void contrl__matvec_avx512(int64_t m, int64_t n, int64_t k, float alpha,
+                           const float *a, int64_t rsa, int64_t csa,
+                           const float *bm, int64_t rsb, float beta, float *c,
+                           int64_t rsc);
+enum { CONTRL__MATVEC_MAX_M = 4 };
+
+#endif /* CONTRL_BLAS_H */

@@ -1,0 +1,54 @@
+/* lib/core/internal.h - helpers shared by libcontrl's parts; never installed. */
+#ifndef CONTRL_INTERNAL_H
+#define CONTRL_INTERNAL_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "contrl/core.h"
+
+#if defined(__GNUC__)
+#define CONTRL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CONTRL__PRINTF(f, a)
+#endif
+
+/* Record a detailed message for the calling thread and return `status`:
+ *     return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: x is NULL", __func__); */
+contrl_status contrl__fail(contrl_status status, const char *fmt, ...) CONTRL__PRINTF(2, 3);
+
+/* Allocation through a user allocator (zeroed = C library). Blocks are
+ * aligned to 64 bytes. contrl__alloc returns NULL on failure or size 0. */
+void *contrl__alloc(const contrl_allocator *a, size_t size);
+void contrl__free(const contrl_allocator *a, void *ptr, size_t size);
+/* INVALID_ARG unless alloc and free are both set or both NULL. */
+contrl_status contrl__check_allocator(const contrl_allocator *a, const char *func);
+
+/* Copy a caller's config of caller-declared size into *dst, which holds the
+ * library's defaults: fields beyond the caller's size keep their defaults.
+ * INVALID_ARG if the size is below min_size, or above full_size with
+ * non-zero bytes past full_size (a newer caller asking for something this
+ * library does not know). */
+contrl_status contrl__config_copy(void *dst, const void *src, size_t min_size,
+                                  size_t full_size, const char *func);
+
+/* true if all n values are finite. */
+bool contrl__all_finite(const float *x, size_t n);
+
+/* Overflow-checked size arithmetic: false on overflow. */
+static inline bool contrl__mul_size(size_t a, size_t b, size_t *out)
+{
+    if (b != 0 && a > SIZE_MAX / b)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+static inline size_t contrl__round_up(size_t n, size_t align)
+{
+    return (n + align - 1) / align * align;
+}
+
+#endif /* CONTRL_INTERNAL_H */

@@ -1,0 +1,95 @@
+/* lib/core/rng.c - xoshiro256** (Blackman & Vigna) seeded by splitmix64. */
+#include "internal.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t next(contrl_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+contrl_status contrl_rng_seed(contrl_rng *rng, uint64_t seed)
+{
+    if (rng == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_seed: rng is NULL");
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&x);
+    rng->spare = 0.0f;
+    rng->has_spare = 0;
+    return CONTRL_OK;
+}
+
+uint64_t contrl_rng_next(contrl_rng *rng)
+{
+    if (rng == NULL) {
+        contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_next: rng is NULL");
+        return 0;
+    }
+    return next(rng);
+}
+
+float contrl_rng_uniform(contrl_rng *rng)
+{
+    if (rng == NULL) {
+        contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_uniform: rng is NULL");
+        return NAN;
+    }
+    return (float)(next(rng) >> 40) * 0x1.0p-24f;
+}
+
+uint64_t contrl_rng_below(contrl_rng *rng, uint64_t n)
+{
+    if (rng == NULL || n == 0) {
+        contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_below: %s",
+                     rng == NULL ? "rng is NULL" : "n is 0");
+        return 0;
+    }
+    /* Rejection: draw from the largest multiple of n below 2^64. */
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do
+        x = next(rng);
+    while (x >= limit);
+    return x % n;
+}
+
+float contrl_rng_normal(contrl_rng *rng)
+{
+    if (rng == NULL) {
+        contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_normal: rng is NULL");
+        return NAN;
+    }
+    if (rng->has_spare) {
+        rng->has_spare = 0;
+        return rng->spare;
+    }
+    /* u1 in (0, 1] so the log is finite. */
+    float u1 = (float)((next(rng) >> 40) + 1) * 0x1.0p-24f;
+    float u2 = (float)(next(rng) >> 40) * 0x1.0p-24f;
+    float r = sqrtf(-2.0f * logf(u1));
+    float a = 6.28318530717958647692f * u2;
+    rng->spare = r * sinf(a);
+    rng->has_spare = 1;
+    return r * cosf(a);
+}

@@ -1,0 +1,10 @@
+/* lib/nn/nn.h - what the optimiser needs from the net (internal). */
+#ifndef CONTRL_NN_H
+#define CONTRL_NN_H
+
+#include "contrl/net.h"
+
+/* The net's flat parameter array, writable (contrl_net_params is const). */
+float *contrl__net_params_mut(contrl_net *net);
+
+#endif /* CONTRL_NN_H */
