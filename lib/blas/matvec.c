@@ -63,6 +63,43 @@ tile512(const int M, int64_t k, float alpha, const float *a, int64_t rsa,
         }
 }
 
+/* One row (acting: batch 1) is bound by FMA latency, not throughput: keep
+ * 8 independent chains by splitting k into KS interleaved partial sums
+ * (added in a fixed order) when the tile has fewer than 8 vectors. */
+static inline __attribute__((always_inline)) T512 void
+row512(const int NV, const int KS, int64_t k, float alpha, const float *a, int64_t csa,
+       const float *bm, int64_t rsb, float beta, float *c, const __mmask16 mask[4])
+{
+    __m512 acc[8][4];
+    for (int s = 0; s < KS; s++)
+        for (int v = 0; v < NV; v++)
+            acc[s][v] = _mm512_setzero_ps();
+    int64_t p = 0;
+    for (; p + KS <= k; p += KS)
+        for (int s = 0; s < KS; s++) {
+            __m512 x = _mm512_set1_ps(a[(p + s) * csa]);
+            for (int v = 0; v < NV; v++)
+                acc[s][v] = _mm512_fmadd_ps(
+                    x, _mm512_maskz_loadu_ps(mask[v], bm + (p + s) * rsb + 16 * v), acc[s][v]);
+        }
+    for (; p < k; p++) {
+        __m512 x = _mm512_set1_ps(a[p * csa]);
+        for (int v = 0; v < NV; v++)
+            acc[0][v] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask[v], bm + p * rsb + 16 * v),
+                                        acc[0][v]);
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int v = 0; v < NV; v++) {
+        __m512 sum = acc[0][v];
+        for (int s = 1; s < KS; s++)
+            sum = _mm512_add_ps(sum, acc[s][v]);
+        __m512 out = _mm512_mul_ps(va, sum);
+        if (beta != 0.0f)
+            out = _mm512_add_ps(out, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mask[v], c + 16 * v)));
+        _mm512_mask_storeu_ps(c + 16 * v, mask[v], out);
+    }
+}
+
 T512 void contrl__matvec_avx512(int64_t m, int64_t n, int64_t k, float alpha,
                                 const float *a, int64_t rsa, int64_t csa,
                                 const float *bm, int64_t rsb, float beta, float *c,
@@ -75,6 +112,16 @@ T512 void contrl__matvec_avx512(int64_t m, int64_t n, int64_t k, float alpha,
             mask[v] = left >= 16 ? (__mmask16)0xffff
                       : left <= 0 ? (__mmask16)0
                                   : (__mmask16)((1u << left) - 1);
+        }
+        int64_t width = n - j;
+        if (m == 1) {
+            if (width > 32)
+                row512(4, 2, k, alpha, a, csa, bm + j, rsb, beta, c + j, mask);
+            else if (width > 16)
+                row512(2, 4, k, alpha, a, csa, bm + j, rsb, beta, c + j, mask);
+            else
+                row512(1, 8, k, alpha, a, csa, bm + j, rsb, beta, c + j, mask);
+            continue;
         }
         switch (m) {
         case 1: tile512(1, k, alpha, a, rsa, csa, bm + j, rsb, beta, c + j, rsc, mask); break;

@@ -458,3 +458,8 @@ float *contrl__net_params_mut(contrl_net *net)
 {
     return net->params;
 }
+
+struct contrl__blas *contrl__net_blas(contrl_net *net)
+{
+    return net->blas;
+}

@@ -7,4 +7,8 @@
 /* The net's flat parameter array, writable (contrl_net_params is const). */
 float *contrl__net_params_mut(contrl_net *net);
 
+/* The net's BLIS state, to force a kernel path in tests and benchmarks. */
+struct contrl__blas;
+struct contrl__blas *contrl__net_blas(contrl_net *net);
+
 #endif /* CONTRL_NN_H */
