@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the build into a scratch DESTDIR and builds a C and a C++ consumer
+# against it using nothing but `pkg-config --cflags --libs contrl`.
+# usage: check_install.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root="$tmp/root"
+
+meson install -C "$build" --destdir "$root" --no-rebuild --quiet >/dev/null
+pc=$(find "$root" -name contrl.pc | head -n 1)
+[ -n "$pc" ] || { echo "FAIL: contrl.pc was not installed"; exit 1; }
+for h in contrl.h core.h net.h adam.h buffer.h version.h; do
+    [ -n "$(find "$root" -path "*/include/contrl/$h")" ] || { echo "FAIL: header $h not installed"; exit 1; }
+done
+
+PKG_CONFIG_PATH=$(dirname "$pc")
+PKG_CONFIG_SYSROOT_DIR=$root
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+cflags=$(pkg-config --cflags contrl)
+libs=$(pkg-config --libs contrl)
+libdir=$(dirname "$(find "$root" -name libcontrl.so | head -n 1)")
+echo "pkg-config: $cflags $libs"
+
+# The installed library must carry a versioned SONAME.
+soname=$(readelf -d "$libdir/libcontrl.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+case "$soname" in
+    libcontrl.so.[0-9]*) echo "SONAME $soname" ;;
+    *) echo "FAIL: SONAME is '$soname'"; exit 1 ;;
+esac
+
+cc -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/install/consumer.c" $cflags $libs -o "$tmp/consumer_c"
+c++ -std=c++11 -Wall -Wextra -Werror "$src/tests/install/consumer.cpp" $cflags $libs -o "$tmp/consumer_cpp"
+LD_LIBRARY_PATH="$libdir" "$tmp/consumer_c"
+LD_LIBRARY_PATH="$libdir" "$tmp/consumer_cpp"
+echo "installed-consumer check passed"
