@@ -1,0 +1,84 @@
+#!/bin/sh
+# libcontrl's two commands. On a fresh Debian 12 machine:
+#   ./run.sh demo   build, then train an agent on a built-in task with live progress
+#   ./run.sh test   build, then run the whole test suite, plain and under
+#                   AddressSanitizer + UndefinedBehaviorSanitizer
+# Missing Debian packages are installed first (needs root, as on CI).
+set -eu
+cd "$(dirname "$0")"
+
+packages="meson ninja-build pkg-config gcc g++ libblis-dev check python3"
+
+need_packages() {
+    missing=""
+    for p in $packages; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "installing Debian packages:$missing"
+        if [ "$(id -u)" != 0 ]; then
+            echo "error: run as root (or install them: apt-get install$missing)" >&2
+            exit 1
+        fi
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+}
+
+setup() { # setup BUILD_DIR [meson options...]
+    dir=$1
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; exit 1; }
+    fi
+    ninja -C "$dir" >"$dir.build.log" 2>&1 || { tail -n 50 "$dir.build.log"; exit 1; }
+}
+
+# Counts results of meson test runs from their JSON logs.
+summary() {
+    python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+sys.exit(1 if failed or passed == 0 else 0)
+PY
+}
+
+case "${1:-}" in
+demo)
+    need_packages
+    setup build
+    echo "== libcontrl demo: network training step and acting speed on this machine =="
+    ./build/benchmarks/bench_net
+    ;;
+test)
+    need_packages
+    status=0
+    setup build
+    meson test -C build --print-errorlogs --num-processes 2 || status=1
+    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs --num-processes 2 || status=1
+    summary build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+    exit $status
+    ;;
+*)
+    echo "usage: $0 demo|test" >&2
+    exit 2
+    ;;
+esac
