@@ -58,8 +58,11 @@ CONTRL_API contrl_status contrl_buffer_add(contrl_buffer *buf, const float *obs,
 /* Draw `batch` transitions uniformly with replacement into caller arrays:
  * obs and next_obs [batch, obs_dim], action [batch, action_dim], reward,
  * terminated and truncated [batch] (flags as 1.0f / 0.0f). truncated may be
- * NULL. STATE if the buffer is empty; INVALID_ARG for batch 0 or a NULL
- * array. Advances the buffer's RNG only on success. */
+ * NULL; the arrays must not overlap. Row r is transition
+ * contrl_buffer_get(contrl_rng_below(rng, size)) with the buffer's RNG, so a
+ * seed reproduces the batches. Arguments are checked first (INVALID_ARG for
+ * batch 0 or a NULL array), then STATE if the buffer is empty. Advances the
+ * buffer's RNG only on success. */
 CONTRL_API contrl_status contrl_buffer_sample(contrl_buffer *buf, uint32_t batch,
                                               float *obs, float *action, float *reward,
                                               float *next_obs, float *terminated,
@@ -76,15 +79,18 @@ CONTRL_API uint64_t contrl_buffer_size(const contrl_buffer *buf);     /* stored 
 CONTRL_API uint64_t contrl_buffer_capacity(const contrl_buffer *buf);
 CONTRL_API uint32_t contrl_buffer_obs_dim(const contrl_buffer *buf);
 CONTRL_API uint32_t contrl_buffer_action_dim(const contrl_buffer *buf);
-/* Bytes held by the buffer, handle included. The float32 payload of a
- * transition is (2 obs_dim + action_dim + 3) * 4 bytes (the two flags
- * counted as floats); memory_bytes stays within 5% of capacity times that. */
+/* Bytes held by the buffer, handle included: exactly what was allocated.
+ * The float32 payload of a transition is (2 obs_dim + action_dim + 3) * 4
+ * bytes (the two flags counted as floats); the buffer stores the flags as
+ * bits of one byte, so memory_bytes is at most 5% above capacity times that
+ * payload, plus a fixed part under 256 bytes (handle and alignment). */
 CONTRL_API size_t contrl_buffer_memory_bytes(const contrl_buffer *buf);
 
 /* Drop every transition (capacity and RNG unchanged). */
 CONTRL_API contrl_status contrl_buffer_clear(contrl_buffer *buf);
 
-/* The sampling RNG's state, to save and restore (see contrl_rng). */
+/* The sampling RNG's state, to save and restore (see contrl_rng). set_rng
+ * rejects an all-zero state (a fixed point of the generator): INVALID_ARG. */
 CONTRL_API contrl_status contrl_buffer_get_rng(const contrl_buffer *buf, contrl_rng *rng);
 CONTRL_API contrl_status contrl_buffer_set_rng(contrl_buffer *buf, const contrl_rng *rng);
 

@@ -4,8 +4,9 @@
  *
  * One block from the user's allocator holds, each part 64-byte aligned:
  *   [ handle | rows: capacity x (obs | action | reward | next_obs) floats | flags: capacity bytes ]
- * A transition's floats sit in one contiguous row so that a random draw
- * touches as few cache lines as possible; the two flags take one byte
+ * A transition's floats sit in one contiguous row, so add and sample are one
+ * memcpy per field from one place (a field-per-array layout measured the
+ * same within noise, see docs/buffer.md); the two flags take one byte
  * (bit 0 terminated, bit 1 truncated) instead of two floats.
  */
 #include <string.h>

@@ -63,9 +63,17 @@ contrl_status contrl__config_copy(void *dst, const void *src, size_t min_size,
 
 bool contrl__all_finite(const float *x, size_t n)
 {
-    /* Sum of x*0 is NaN iff some x is NaN or Inf; branch-free and vectorisable. */
+    /* x*0 is NaN iff x is NaN or Inf. Sixteen independent lanes let the
+     * compiler vectorise without reassociating anything. */
+    float lane[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++)
+            lane[j] += x[i + j] * 0.0f;
+    for (; i < n; i++)
+        lane[0] += x[i] * 0.0f;
     float acc = 0.0f;
-    for (size_t i = 0; i < n; i++)
-        acc += x[i] * 0.0f;
+    for (int j = 0; j < 16; j++)
+        acc += lane[j];
     return acc == 0.0f;
 }
