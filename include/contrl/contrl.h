@@ -10,5 +10,7 @@
 #include "contrl/net.h"
 #include "contrl/adam.h"
 #include "contrl/buffer.h"
+#include "contrl/env.h"
+#include "contrl/agent.h"
 
 #endif /* CONTRL_CONTRL_H */

@@ -32,7 +32,7 @@ extern "C" {
 #define CONTRL_STATUS_MAP(X)                                                   \
     X(CONTRL_OK, 0, "success")                                                 \
     X(CONTRL_ERR_INVALID_ARG, -1, "invalid argument")                          \
-    X(CONTRL_ERR_NONFINITE, -2, "non-finite value (NaN or Inf) in input")      \
+    X(CONTRL_ERR_NONFINITE, -2, "non-finite value (NaN or Inf)")      \
     X(CONTRL_ERR_NOMEM, -3, "out of memory")                                   \
     X(CONTRL_ERR_UNSUPPORTED, -4, "not supported on this machine or build")    \
     X(CONTRL_ERR_STATE, -5, "operation not valid in the object's state")       \
@@ -123,8 +123,9 @@ typedef enum contrl_kernels {
     CONTRL_KERNELS_AUTO = 0,
     CONTRL_KERNELS_SKX = 1,     /* AVX-512F: BLIS skx kernels for large
                                    products, zen3 small-matrix (sup) kernels
-                                   when a side is under 32, AVX-512
-                                   matrix-vector code for batches of 1-4 */
+                                   for small or skinny ones, AVX-512
+                                   matrix-vector code for batches of 1-4
+                                   (docs/kernels.md gives the rule) */
     CONTRL_KERNELS_ZEN3 = 2,    /* AVX2+FMA: BLIS zen3 context (with its sup
                                    path), AVX2 matrix-vector code */
     CONTRL_KERNELS_HASWELL = 3, /* AVX2+FMA: BLIS haswell context, AVX2

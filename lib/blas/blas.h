@@ -23,8 +23,9 @@ contrl_kernels contrl__blas_kernels(const contrl__blas *b);
 
 /* C[m,n] = alpha * A[m,k] B[k,n] + beta * C[m,n]; C is not read when beta
  * is 0. Strides are in elements. Routes to the set's matrix-vector code for
- * m <= 4 (B and C with unit column stride), to BLIS's small-matrix context
- * when m or n is under 32, else to its large-matrix context. */
+ * m <= 4 (B and C with unit column stride), to BLIS's large-matrix
+ * context when both sides are >= 32 and either both are >= 128 or k >= 128,
+ * else to its small-matrix context. */
 void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t rsa, int64_t csa,
                   const float *bm, int64_t rsb, int64_t csb, float beta,

@@ -463,3 +463,8 @@ struct contrl__blas *contrl__net_blas(contrl_net *net)
 {
     return net->blas;
 }
+
+float *contrl__net_grads_mut(contrl_net *net)
+{
+    return net->grads;
+}

@@ -1,0 +1,74 @@
+/* lib/agents/agent_internal.h - the agent handle, shared by agent.c (life
+ * cycle, acting, observing), update.c (the actor-critic machinery), learn.c
+ * (the training loop) and checkpoint.c. Internal. */
+#ifndef CONTRL_AGENT_INTERNAL_H
+#define CONTRL_AGENT_INTERNAL_H
+
+#include "contrl/adam.h"
+#include "contrl/agent.h"
+#include "contrl/buffer.h"
+#include "internal.h"
+
+/* Scalar Adam for SAC's log alpha (same formula as contrl_adam). */
+typedef struct contrl__scalar_adam {
+    float m, v;
+    uint64_t t;
+} contrl__scalar_adam;
+
+struct contrl_agent {
+    contrl_allocator alloc;
+    size_t block_size;
+    contrl_algo algo;
+    contrl_agent_config cfg;       /* action_low/high point into low/high */
+    contrl_ddpg_config ddpg;
+    contrl_td3_config td3;
+    contrl_sac_config sac;
+    uint32_t obs_dim, act_dim, sa_dim, batch;
+
+    contrl_net *actor, *actor_target; /* actor_target: DDPG and TD3 */
+    uint32_t n_critics;               /* 1 (DDPG) or 2 */
+    contrl_net *q[2], *q_target[2];   /* q_target: not with SAC v1 */
+    contrl_net *v, *v_target;         /* SAC v1 only */
+    contrl_adam *actor_opt, *q_opt[2], *v_opt;
+    float log_alpha;
+    float target_entropy;
+    contrl__scalar_adam alpha_opt;
+    contrl_buffer *buffer;
+    contrl_rng rng;
+
+    char env_name[64];       /* env of the last learn() / checkpoint */
+    uint64_t steps;          /* transitions observed */
+    uint64_t updates;        /* gradient steps */
+    contrl_update_stats stats;
+
+    /* Arrays, all inside the agent's block. */
+    float *low, *high, *mid, *half;    /* [A] bounds, centre, half-width */
+    float *ou;                         /* [A] OU noise state */
+    float *act_tmp;                    /* [A] scratch for observe/act */
+    float *obs_tmp;                    /* [obs] scratch (evaluation) */
+    float *loop_obs, *loop_next, *loop_act; /* learn()'s current transition */
+    float *b_obs, *b_act, *b_rew, *b_next, *b_term; /* minibatch */
+    float *sa;                         /* [B, obs+A] critic input */
+    float *pi_out;                     /* [B, A or 2A] actor output */
+    float *pi_act;                     /* [B, A] actions of the policy */
+    float *pi_eps;                     /* [B, A] SAC noise */
+    float *logp;                       /* [B] */
+    float *q_a, *q_b;                  /* [B] critic outputs */
+    float *y;                          /* [B] targets */
+    float *dq;                         /* [B] dL/dQ */
+    float *dsa, *dsa2;                 /* [B, obs+A] dL/d(critic input) */
+    float *d_pi;                       /* [B, A or 2A] dL/d(actor output) */
+};
+
+/* update.c */
+contrl_status contrl__agent_update_step(contrl_agent *a);
+/* Policy outputs for n rows of obs into actions [n, A] in [-1, 1]. With
+ * explore: TD3/DDPG noise or SAC sampling (advances the RNG and OU state).
+ * Uses predict (no cache change). */
+void contrl__agent_policy(contrl_agent *a, const float *obs, uint32_t n, float *actions,
+                          bool explore);
+
+/* agent.c */
+void contrl__agent_to_env_units(const contrl_agent *a, const float *in, float *out);
+
+#endif /* CONTRL_AGENT_INTERNAL_H */

@@ -1,0 +1,355 @@
+/* lib/agents/update.c - the actor-critic machinery shared by DDPG, TD3 and
+ * SAC: building critic inputs, TD targets from target networks, the critic
+ * regression step, the deterministic and the reparameterised actor steps,
+ * soft target updates. What differs per algorithm is only which pieces run
+ * and how the TD target is formed (compute_targets). */
+#include <string.h>
+
+#include "agent_internal.h"
+#include "nn.h"
+
+static const float LOG2 = 0.69314718055994530942f;
+
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* softplus(x) = log(1 + e^x), without overflow. */
+static float softplus(float x)
+{
+    return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
+
+/* sa[r] = [obs[r], act[r]] */
+static void fill_sa(const contrl_agent *a, const float *obs, const float *act, uint32_t n,
+                    float *sa)
+{
+    const size_t O = a->obs_dim, A = a->act_dim, SA = a->sa_dim;
+    for (uint32_t r = 0; r < n; r++) {
+        memcpy(sa + r * SA, obs + r * O, O * sizeof(float));
+        memcpy(sa + r * SA + O, act + r * A, A * sizeof(float));
+    }
+}
+
+/* SAC's policy head on raw actor outputs pi_out [n, 2A] (mean, log std):
+ * act = tanh(mean + std * eps) with eps ~ N(0, 1) drawn into a->pi_eps, and
+ * logp = log pi(act | s) with the tanh correction, computed stably as
+ * log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)) (SAC paper, appendix C). */
+static void sac_sample(contrl_agent *a, const float *pi_out, uint32_t n, float *act, float *logp)
+{
+    const uint32_t A = a->act_dim;
+    const float half_log_2pi = 0.91893853320467274178f;
+    for (uint32_t r = 0; r < n; r++) {
+        const float *mean = pi_out + (size_t)r * 2 * A, *raw = mean + A;
+        float lp = 0.0f;
+        for (uint32_t i = 0; i < A; i++) {
+            float ls = clampf(raw[i], a->sac.log_std_min, a->sac.log_std_max);
+            float eps = contrl_rng_normal(&a->rng);
+            float u = mean[i] + expf(ls) * eps;
+            a->pi_eps[(size_t)r * A + i] = eps;
+            act[(size_t)r * A + i] = tanhf(u);
+            lp += -0.5f * eps * eps - ls - half_log_2pi - 2.0f * (LOG2 - u - softplus(-2.0f * u));
+        }
+        if (logp != NULL)
+            logp[r] = lp;
+    }
+}
+
+void contrl__agent_policy(contrl_agent *a, const float *obs, uint32_t n, float *act, bool explore)
+{
+    const uint32_t A = a->act_dim;
+    const size_t total = (size_t)n * A;
+    if (a->algo == CONTRL_ALGO_SAC) {
+        contrl_net_predict(a->actor, obs, n, a->pi_out);
+        if (explore) {
+            sac_sample(a, a->pi_out, n, act, NULL);
+        } else {
+            for (uint32_t r = 0; r < n; r++)
+                for (uint32_t i = 0; i < A; i++)
+                    act[(size_t)r * A + i] = tanhf(a->pi_out[(size_t)r * 2 * A + i]);
+        }
+        return;
+    }
+    contrl_net_predict(a->actor, obs, n, act);
+    if (!explore)
+        return;
+    if (a->algo == CONTRL_ALGO_TD3) {
+        for (size_t i = 0; i < total; i++)
+            act[i] = clampf(act[i] + a->td3.expl_noise * contrl_rng_normal(&a->rng), -1.0f, 1.0f);
+        return;
+    }
+    /* DDPG: OU noise advances once per row (one process per action dim). */
+    for (uint32_t r = 0; r < n; r++)
+        for (uint32_t i = 0; i < A; i++) {
+            float noise = 0.0f;
+            if (a->ddpg.noise == CONTRL_NOISE_OU) {
+                a->ou[i] += a->ddpg.ou_theta * (0.0f - a->ou[i]) * a->ddpg.ou_dt +
+                            a->ddpg.sigma * sqrtf(a->ddpg.ou_dt) * contrl_rng_normal(&a->rng);
+                noise = a->ou[i];
+            } else if (a->ddpg.noise == CONTRL_NOISE_GAUSSIAN) {
+                noise = a->ddpg.sigma * contrl_rng_normal(&a->rng);
+            }
+            float *x = &act[(size_t)r * A + i];
+            *x = clampf(*x + noise, -1.0f, 1.0f);
+        }
+}
+
+/* out[r] = min over the given nets of Q(sa[r]) (predict: caches untouched). */
+static void min_q(contrl_agent *a, contrl_net *const *nets, uint32_t count, const float *sa,
+                  float *out, float *tmp)
+{
+    contrl_net_predict(nets[0], sa, a->batch, out);
+    for (uint32_t k = 1; k < count; k++) {
+        contrl_net_predict(nets[k], sa, a->batch, tmp);
+        for (uint32_t r = 0; r < a->batch; r++)
+            out[r] = tmp[r] < out[r] ? tmp[r] : out[r];
+    }
+}
+
+static float alpha_of(const contrl_agent *a)
+{
+    return expf(a->log_alpha);
+}
+
+/* y = r + gamma (1 - terminated) * next-state value, per algorithm:
+ *   DDPG: Q'(s', mu'(s'))
+ *   TD3:  min_k Q'_k(s', clip(mu'(s') + clip(N(0, s~), -c, c), -1, 1))
+ *   SAC:  min_k Q'_k(s', a') - alpha log pi(a'|s'),  a' ~ pi(s')
+ *   SAC v1: V-bar(s') */
+static void compute_targets(contrl_agent *a)
+{
+    const uint32_t B = a->batch, A = a->act_dim;
+    float *next_v = a->y;
+    switch (a->algo) {
+    case CONTRL_ALGO_DDPG:
+        contrl_net_predict(a->actor_target, a->b_next, B, a->pi_act);
+        fill_sa(a, a->b_next, a->pi_act, B, a->sa);
+        min_q(a, a->q_target, 1, a->sa, next_v, a->q_b);
+        break;
+    case CONTRL_ALGO_TD3:
+        contrl_net_predict(a->actor_target, a->b_next, B, a->pi_act);
+        for (size_t i = 0; i < (size_t)B * A; i++) {
+            float noise = clampf(a->td3.target_noise * contrl_rng_normal(&a->rng),
+                                 -a->td3.target_noise_clip, a->td3.target_noise_clip);
+            a->pi_act[i] = clampf(a->pi_act[i] + noise, -1.0f, 1.0f);
+        }
+        fill_sa(a, a->b_next, a->pi_act, B, a->sa);
+        min_q(a, a->q_target, 2, a->sa, next_v, a->q_b);
+        break;
+    case CONTRL_ALGO_SAC:
+        if (a->sac.value_net) {
+            contrl_net_predict(a->v_target, a->b_next, B, next_v);
+        } else {
+            contrl_net_predict(a->actor, a->b_next, B, a->pi_out);
+            sac_sample(a, a->pi_out, B, a->pi_act, a->logp);
+            fill_sa(a, a->b_next, a->pi_act, B, a->sa);
+            min_q(a, a->q_target, 2, a->sa, next_v, a->q_b);
+            const float alpha = alpha_of(a);
+            for (uint32_t r = 0; r < B; r++)
+                next_v[r] -= alpha * a->logp[r];
+        }
+        break;
+    }
+    for (uint32_t r = 0; r < B; r++)
+        a->y[r] = a->b_rew[r] + a->cfg.gamma * (1.0f - a->b_term[r]) * next_v[r];
+}
+
+/* L2 weight decay on a net's weights (not biases), added to its gradient. */
+static void add_weight_decay(contrl_net *net, float wd)
+{
+    float *g = contrl__net_grads_mut(net);
+    const float *p = contrl_net_params(net);
+    for (uint32_t l = 0; l < contrl_net_layer_count(net); l++) {
+        contrl_net_layer_info info;
+        contrl_net_layer(net, l, &info);
+        size_t n = (size_t)info.in * info.out;
+        for (size_t i = 0; i < n; i++)
+            g[info.weight_offset + i] += wd * p[info.weight_offset + i];
+    }
+}
+
+/* One regression step of `net` toward targets y on inputs x:
+ * loss = mean (net(x) - y)^2. Returns NUMERIC (net unchanged) if anything is
+ * non-finite. */
+static contrl_status regress(contrl_agent *a, contrl_net *net, contrl_adam *opt, const float *x,
+                             const float *y, float wd, float *loss_out, float *mean_out)
+{
+    const uint32_t B = a->batch;
+    contrl_net_forward(net, x, B, a->q_a);
+    double loss = 0.0, mean = 0.0;
+    for (uint32_t r = 0; r < B; r++) {
+        float err = a->q_a[r] - y[r];
+        loss += (double)err * err;
+        mean += a->q_a[r];
+        a->dq[r] = 2.0f * err / (float)B;
+    }
+    loss /= B;
+    if (!isfinite(loss))
+        return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: a critic's loss is not "
+                            "finite; parameters kept from the last good step");
+    contrl_net_zero_grad(net);
+    contrl_net_backward(net, a->dq, NULL);
+    if (wd > 0.0f)
+        add_weight_decay(net, wd);
+    contrl_status st = contrl_adam_step(opt, net);
+    if (st != CONTRL_OK)
+        return st;
+    *loss_out = (float)loss;
+    if (mean_out != NULL)
+        *mean_out = (float)(mean / B);
+    return CONTRL_OK;
+}
+
+/* DDPG / TD3 actor: maximise Q_1(s, mu(s)) -> dL/da = -dQ/da / B. */
+static contrl_status actor_step_deterministic(contrl_agent *a)
+{
+    const uint32_t B = a->batch, A = a->act_dim, O = a->obs_dim, SA = a->sa_dim;
+    contrl_net_forward(a->actor, a->b_obs, B, a->pi_act);
+    fill_sa(a, a->b_obs, a->pi_act, B, a->sa);
+    contrl_net_forward(a->q[0], a->sa, B, a->q_a);
+    double loss = 0.0;
+    for (uint32_t r = 0; r < B; r++) {
+        loss -= a->q_a[r];
+        a->dq[r] = -1.0f / (float)B;
+    }
+    loss /= B;
+    if (!isfinite(loss))
+        return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: actor loss is not finite");
+    contrl_net_backward(a->q[0], a->dq, a->dsa); /* critic grads are reset before its next step */
+    for (uint32_t r = 0; r < B; r++)
+        memcpy(a->d_pi + (size_t)r * A, a->dsa + (size_t)r * SA + O, A * sizeof(float));
+    contrl_net_zero_grad(a->actor);
+    contrl_net_backward(a->actor, a->d_pi, NULL);
+    contrl_status st = contrl_adam_step(a->actor_opt, a->actor);
+    if (st == CONTRL_OK)
+        a->stats.actor_loss = (float)loss;
+    return st;
+}
+
+/* SAC actor (reparameterised): L = mean(alpha log pi(a|s) - min_k Q_k(s, a)),
+ * a = tanh(u), u = mean + std * eps. With g = dQmin/da:
+ *   dL/du    = (alpha * 2a - g (1 - a^2)) / B
+ *   dL/dmean = dL/du
+ *   dL/dlogstd = (-alpha + dL/du * B * std * eps) / B, 0 where clamped.
+ * Also leaves min Q - alpha log pi in a->y for the value network (v1), and
+ * steps alpha toward the target entropy when auto_alpha is on. */
+static contrl_status actor_step_sac(contrl_agent *a)
+{
+    const uint32_t B = a->batch, A = a->act_dim, O = a->obs_dim, SA = a->sa_dim;
+    const float alpha = alpha_of(a);
+    contrl_net_forward(a->actor, a->b_obs, B, a->pi_out);
+    sac_sample(a, a->pi_out, B, a->pi_act, a->logp);
+    fill_sa(a, a->b_obs, a->pi_act, B, a->sa);
+    contrl_net_forward(a->q[0], a->sa, B, a->q_a);
+    contrl_net_forward(a->q[1], a->sa, B, a->q_b);
+    double loss = 0.0, logp_sum = 0.0;
+    for (uint32_t r = 0; r < B; r++) {
+        bool first = a->q_a[r] <= a->q_b[r];
+        float qmin = first ? a->q_a[r] : a->q_b[r];
+        loss += (double)alpha * a->logp[r] - qmin;
+        logp_sum += a->logp[r];
+        a->y[r] = qmin - alpha * a->logp[r];
+        /* dq routes -1/B to whichever critic is the minimum for this row. */
+        a->dq[r] = first ? -1.0f / (float)B : 0.0f;
+        a->d_pi[r] = first ? 0.0f : -1.0f / (float)B; /* borrowed as the second dq */
+    }
+    loss /= B;
+    if (!isfinite(loss))
+        return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: actor loss is not finite");
+    contrl_net_backward(a->q[0], a->dq, a->dsa);
+    memcpy(a->dq, a->d_pi, B * sizeof(float));
+    contrl_net_backward(a->q[1], a->dq, a->dsa2);
+    for (uint32_t r = 0; r < B; r++)
+        for (uint32_t i = 0; i < A; i++) {
+            const size_t k = (size_t)r * A + i;
+            /* dsa holds -g/B (the loss is -Q); sum the two critics' parts. */
+            float g_over_b = -(a->dsa[(size_t)r * SA + O + i] + a->dsa2[(size_t)r * SA + O + i]);
+            float act = a->pi_act[k];
+            float dl_du = alpha * 2.0f * act / (float)B - g_over_b * (1.0f - act * act);
+            const float *raw = a->pi_out + (size_t)r * 2 * A + A;
+            float *d = a->d_pi + (size_t)r * 2 * A;
+            d[i] = dl_du;
+            bool clamped = raw[i] < a->sac.log_std_min || raw[i] > a->sac.log_std_max;
+            float std = expf(clampf(raw[i], a->sac.log_std_min, a->sac.log_std_max));
+            d[A + i] = clamped ? 0.0f : -alpha / (float)B + dl_du * std * a->pi_eps[k];
+        }
+    contrl_net_zero_grad(a->actor);
+    contrl_net_backward(a->actor, a->d_pi, NULL);
+    contrl_status st = contrl_adam_step(a->actor_opt, a->actor);
+    if (st != CONTRL_OK)
+        return st;
+    a->stats.actor_loss = (float)loss;
+    a->stats.entropy = (float)(-logp_sum / B);
+    if (a->sac.auto_alpha) {
+        /* L(log alpha) = -log alpha * mean(log pi + target entropy) */
+        float g = (float)(-(logp_sum / B + a->target_entropy));
+        contrl__scalar_adam *s = &a->alpha_opt;
+        s->t++;
+        s->m = 0.9f * s->m + 0.1f * g;
+        s->v = 0.999f * s->v + 0.001f * g * g;
+        double bc1 = 1.0 - pow(0.9, (double)s->t), bc2 = 1.0 - pow(0.999, (double)s->t);
+        a->log_alpha -= (float)(a->sac.alpha_lr / bc1) * (s->m / (sqrtf(s->v) / (float)sqrt(bc2) + 1e-8f));
+    }
+    a->stats.alpha = alpha_of(a);
+    return CONTRL_OK;
+}
+
+static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau)
+{
+    return target != NULL ? contrl_net_soft_update(target, src, tau) : CONTRL_OK;
+}
+
+contrl_status contrl__agent_update_step(contrl_agent *a)
+{
+    contrl_status st = contrl_buffer_sample(a->buffer, a->batch, a->b_obs, a->b_act, a->b_rew,
+                                            a->b_next, a->b_term, NULL);
+    if (st != CONTRL_OK)
+        return st;
+    compute_targets(a);
+
+    /* Critics regress to y. */
+    const float wd = a->algo == CONTRL_ALGO_DDPG ? a->ddpg.critic_weight_decay : 0.0f;
+    fill_sa(a, a->b_obs, a->b_act, a->batch, a->sa);
+    float loss_sum = 0.0f, loss = 0.0f, mean_q = 0.0f;
+    for (uint32_t k = 0; k < a->n_critics; k++) {
+        st = regress(a, a->q[k], a->q_opt[k], a->sa, a->y, wd, &loss, k == 0 ? &mean_q : NULL);
+        if (st != CONTRL_OK)
+            return st;
+        loss_sum += loss;
+    }
+    a->stats.critic_loss = loss_sum / (float)a->n_critics;
+    a->stats.mean_q = mean_q;
+    a->updates++;
+
+    const float tau = a->cfg.tau;
+    switch (a->algo) {
+    case CONTRL_ALGO_DDPG:
+    case CONTRL_ALGO_TD3:
+        /* TD3: actor and targets every policy_delay critic updates. */
+        if (a->algo == CONTRL_ALGO_TD3 && a->updates % a->td3.policy_delay != 0)
+            return CONTRL_OK;
+        if ((st = actor_step_deterministic(a)) != CONTRL_OK)
+            return st;
+        soft_update(a->actor_target, a->actor, tau);
+        for (uint32_t k = 0; k < a->n_critics; k++)
+            soft_update(a->q_target[k], a->q[k], tau);
+        return CONTRL_OK;
+    case CONTRL_ALGO_SAC:
+        if ((st = actor_step_sac(a)) != CONTRL_OK)
+            return st;
+        if (a->sac.value_net) {
+            /* V(s) -> min_k Q_k(s, a~pi) - alpha log pi (a->y from the actor step) */
+            float vloss;
+            st = regress(a, a->v, a->v_opt, a->b_obs, a->y, 0.0f, &vloss, NULL);
+            if (st != CONTRL_OK)
+                return st;
+            a->stats.value_loss = vloss;
+            return soft_update(a->v_target, a->v, tau);
+        }
+        for (uint32_t k = 0; k < 2; k++)
+            soft_update(a->q_target[k], a->q[k], tau);
+        return CONTRL_OK;
+    }
+    return CONTRL_OK;
+}
