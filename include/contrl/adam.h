@@ -56,8 +56,9 @@ CONTRL_API uint64_t contrl_adam_steps(const contrl_adam *adam);
 CONTRL_API size_t contrl_adam_param_count(const contrl_adam *adam);
 
 /* Optimiser state for checkpoints: the moment vectors m and v (param_count
- * floats each) and the step count. set_state rejects NaN/Inf and negative v
- * and leaves the optimiser unchanged then. */
+ * floats each) and the step count. set_state rejects NaN/Inf (NONFINITE),
+ * negative v and a step count of UINT64_MAX (INVALID_ARG) and leaves the
+ * optimiser unchanged then. */
 CONTRL_API contrl_status contrl_adam_get_state(const contrl_adam *adam, float *m,
                                                float *v, size_t n, uint64_t *steps);
 CONTRL_API contrl_status contrl_adam_set_state(contrl_adam *adam, const float *m,

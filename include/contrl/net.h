@@ -47,8 +47,10 @@ typedef struct contrl_net_config {
      * ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). > 0: the final layer's weights and
      * biases ~ U(-r, r) instead (the DDPG paper uses 3e-3). Default 0. */
     float out_init_range;
-    uint32_t max_batch;     /* largest batch forward/backward accept, >= 1;
-                               workspaces are sized from it. Default 256. */
+    uint32_t max_batch;     /* largest batch forward/backward accept, in
+                               [1, 2^24], with max_batch times the widest
+                               layer at most 2^32; workspaces are sized
+                               from it. Default 256. */
     uint64_t seed;          /* initialisation seed; default 0 */
     /* ---- fields added after the first layout: callers built with a
      * smaller struct get these defaults ---- */

@@ -144,6 +144,8 @@ contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
     } else if (!contrl__all_finite(g, adam->n)) {
         return contrl__fail(CONTRL_ERR_NUMERIC, "%s: gradient contains NaN or Inf", fn);
     }
+    if (adam->t == UINT64_MAX)
+        return contrl__fail(CONTRL_ERR_STATE, "%s: step count exhausted", fn);
     uint64_t t = adam->t + 1;
     double bc1 = 1.0 - pow(adam->cfg.beta1, (double)t);
     double bc2 = 1.0 - pow(adam->cfg.beta2, (double)t);
@@ -217,6 +219,9 @@ contrl_status contrl_adam_set_state(contrl_adam *adam, const float *m, const flo
     for (size_t i = 0; i < n; i++)
         if (v[i] < 0.0f)
             return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: v[%zu] is negative", fn, i);
+    if (steps == UINT64_MAX)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: step count %llu out of range", fn,
+                            (unsigned long long)steps);
     memcpy(adam->m, m, n * sizeof(float));
     memcpy(adam->v, v, n * sizeof(float));
     adam->t = steps;

@@ -193,7 +193,7 @@ contrl_status contrl_net_create(const contrl_net_config *cfg_in, contrl_net **ou
     if ((uint64_t)shape.max_batch * shape.max_width > (uint64_t)1 << 32)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: max_batch * width too large", fn);
 
-    unsigned char probe[256]; /* contrl__blas_init checks the kernels first */
+    _Alignas(64) unsigned char probe[256]; /* contrl__blas_init checks the kernels first */
     if (contrl__blas_size() > sizeof probe)
         return contrl__fail(CONTRL_ERR_STATE, "%s: internal BLIS state too large", fn);
     st = contrl__blas_init((contrl__blas *)(void *)probe, cfg.kernels, fn);
