@@ -1,13 +1,14 @@
 #!/bin/sh
 # libcontrl's two commands. On a fresh Debian 12 machine:
-#   ./run.sh demo   build, then train an agent on a built-in task with live progress
+#   ./run.sh demo   build, then train TD3 on the built-in Pendulum task with live
+#                   progress; results, checkpoint and learning curve in runs/demo
 #   ./run.sh test   build, then run the whole test suite, plain and under
 #                   AddressSanitizer + UndefinedBehaviorSanitizer
 # Missing Debian packages are installed first (needs root, as on CI).
 set -eu
 cd "$(dirname "$0")"
 
-packages="meson ninja-build pkg-config gcc g++ libblis-dev check python3"
+packages="meson ninja-build pkg-config gcc g++ libblis-dev libblis-serial-dev check python3"
 
 need_packages() {
     missing=""
@@ -63,8 +64,9 @@ case "${1:-}" in
 demo)
     need_packages
     setup build
-    echo "== libcontrl demo: network training step and acting speed on this machine =="
-    ./build/benchmarks/bench_net
+    echo "== libcontrl demo: TD3 learns the Pendulum swing-up (20,000 steps) =="
+    ./build/tools/contrl info | head -n 3
+    ./build/tools/contrl train td3 pendulum --out runs/demo
     ;;
 test)
     need_packages

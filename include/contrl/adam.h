@@ -31,7 +31,13 @@ typedef struct contrl_adam_config {
     contrl_allocator allocator; /* default: the C library's */
 } contrl_adam_config;
 
-CONTRL_API contrl_adam_config contrl_adam_config_default(void);
+CONTRL_API contrl_status contrl_adam_config_init(contrl_adam_config *cfg, size_t size);
+static inline contrl_adam_config contrl_adam_config_default(void)
+{
+    contrl_adam_config cfg;
+    contrl_adam_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 
 /* Create an optimiser for nets of `param_count` parameters (as given by
  * contrl_net_param_count). *out is NULL on failure: INVALID_ARG (NULL,

@@ -89,7 +89,13 @@ typedef struct contrl_agent_config {
 
 /* Defaults of `algo` (table above), obs_dim = action_dim = 0 to be set.
  * For an unknown algo returns the TD3 defaults. */
-CONTRL_API contrl_agent_config contrl_agent_config_default(contrl_algo algo);
+CONTRL_API contrl_status contrl_agent_config_init(contrl_agent_config *cfg, size_t size, contrl_algo algo);
+static inline contrl_agent_config contrl_agent_config_default(contrl_algo algo)
+{
+    contrl_agent_config cfg;
+    contrl_agent_config_init(&cfg, sizeof cfg, algo);
+    return cfg;
+}
 
 /* ---- DDPG --------------------------------------------------------------- */
 typedef enum contrl_noise {
@@ -107,7 +113,13 @@ typedef struct contrl_ddpg_config {
     float out_init_range;      /* final layers ~ U(-r, r); 3e-3 (paper) */
     float critic_weight_decay; /* L2 on critic weights; 1e-2 (paper) */
 } contrl_ddpg_config;
-CONTRL_API contrl_ddpg_config contrl_ddpg_config_default(void);
+CONTRL_API contrl_status contrl_ddpg_config_init(contrl_ddpg_config *cfg, size_t size);
+static inline contrl_ddpg_config contrl_ddpg_config_default(void)
+{
+    contrl_ddpg_config cfg;
+    contrl_ddpg_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 /* Create a DDPG agent. ddpg may be NULL for its defaults. *out is NULL on
  * failure: INVALID_ARG (NULL cfg/out, sizes, ranges, NaN), UNSUPPORTED
  * (kernels), NOMEM. */
@@ -123,7 +135,13 @@ typedef struct contrl_td3_config {
     float target_noise_clip;   /* clip of that noise; 0.5 */
     float expl_noise;          /* Gaussian exploration sigma; 0.1 */
 } contrl_td3_config;
-CONTRL_API contrl_td3_config contrl_td3_config_default(void);
+CONTRL_API contrl_status contrl_td3_config_init(contrl_td3_config *cfg, size_t size);
+static inline contrl_td3_config contrl_td3_config_default(void)
+{
+    contrl_td3_config cfg;
+    contrl_td3_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 CONTRL_API contrl_status contrl_td3_create(const contrl_agent_config *cfg,
                                            const contrl_td3_config *td3, contrl_agent **out);
 
@@ -144,7 +162,13 @@ typedef struct contrl_sac_config {
     float log_std_min;         /* -20 */
     float log_std_max;         /* 2 */
 } contrl_sac_config;
-CONTRL_API contrl_sac_config contrl_sac_config_default(void);
+CONTRL_API contrl_status contrl_sac_config_init(contrl_sac_config *cfg, size_t size);
+static inline contrl_sac_config contrl_sac_config_default(void)
+{
+    contrl_sac_config cfg;
+    contrl_sac_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 CONTRL_API contrl_status contrl_sac_create(const contrl_agent_config *cfg,
                                            const contrl_sac_config *sac, contrl_agent **out);
 
@@ -220,7 +244,13 @@ typedef struct contrl_learn_config {
     contrl_progress_fn callback;  /* may be NULL */
     void *user;
 } contrl_learn_config;
-CONTRL_API contrl_learn_config contrl_learn_config_default(void);
+CONTRL_API contrl_status contrl_learn_config_init(contrl_learn_config *cfg, size_t size);
+static inline contrl_learn_config contrl_learn_config_default(void)
+{
+    contrl_learn_config cfg;
+    contrl_learn_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 
 /* Run `steps` env steps of training on env (random warm-up, exploration,
  * updates as the agent config says), starting a fresh episode. Calling it

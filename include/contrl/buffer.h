@@ -38,7 +38,13 @@ typedef struct contrl_buffer_config {
     contrl_allocator allocator; /* default: the C library's */
 } contrl_buffer_config;
 
-CONTRL_API contrl_buffer_config contrl_buffer_config_default(void);
+CONTRL_API contrl_status contrl_buffer_config_init(contrl_buffer_config *cfg, size_t size);
+static inline contrl_buffer_config contrl_buffer_config_default(void)
+{
+    contrl_buffer_config cfg;
+    contrl_buffer_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 
 /* Create a buffer; all memory is allocated here. *out is NULL on failure:
  * INVALID_ARG (NULL, bad config size, zero dims or capacity, a size that

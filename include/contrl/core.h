@@ -144,15 +144,18 @@ typedef struct contrl_blas_info {
     const char *source;          /* why: "config", "env CONTRL_BLIS_ARCH", "cpu" */
     const char *blis_version;    /* version of the BLIS linked in */
     const char *blis_detected;   /* what BLIS's own detection would use */
-    int cpu_avx512f;             /* CPU feature flags seen by libcontrl */
+    int cpu_avx512f;             /* CPU feature flags seen by libcontrl, 0 or 1 */
     int cpu_avx2_fma;
 } contrl_blas_info;
 
 /* Resolve `requested` as a handle created with it would, and describe the
- * result in *info (info->size must be set; fields beyond it are not
- * written). Returns CONTRL_ERR_UNSUPPORTED if the set needs instructions
- * this CPU lacks, CONTRL_ERR_INVALID_ARG for an unknown value, a NULL info
- * or a CONTRL_BLIS_ARCH value that names no set. Strings are static. */
+ * result in *info. The caller sets info->size to sizeof(contrl_blas_info)
+ * as its headers declare it: at least offsetof(contrl_blas_info,
+ * cpu_avx512f) (the first layout), else INVALID_ARG; fields beyond it are
+ * not written, and info->size is set to the number of bytes written.
+ * Returns CONTRL_ERR_UNSUPPORTED if the set needs instructions this CPU
+ * lacks, CONTRL_ERR_INVALID_ARG for an unknown value, a NULL info or a
+ * CONTRL_BLIS_ARCH value that names no set. Strings are static. */
 CONTRL_API contrl_status contrl_blas_query(contrl_kernels requested,
                                            contrl_blas_info *info);
 

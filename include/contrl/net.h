@@ -62,7 +62,13 @@ typedef struct contrl_net_config {
 #define CONTRL_NET_CONFIG_SIZE_V1 (offsetof(contrl_net_config, seed) + sizeof(uint64_t))
 
 /* Defaults as documented above, with in = out = 0 (to be set). */
-CONTRL_API contrl_net_config contrl_net_config_default(void);
+CONTRL_API contrl_status contrl_net_config_init(contrl_net_config *cfg, size_t size);
+static inline contrl_net_config contrl_net_config_default(void)
+{
+    contrl_net_config cfg;
+    contrl_net_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
 
 /* Create a net. On success *out owns a new handle (free it with
  * contrl_net_destroy). On failure *out is set to NULL and: INVALID_ARG for a

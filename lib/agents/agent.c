@@ -6,7 +6,7 @@
 
 /* ---- configs ------------------------------------------------------------ */
 
-contrl_agent_config contrl_agent_config_default(contrl_algo algo)
+static contrl_agent_config agent_defaults(contrl_algo algo)
 {
     contrl_agent_config c;
     memset(&c, 0, sizeof c);
@@ -37,7 +37,7 @@ contrl_agent_config contrl_agent_config_default(contrl_algo algo)
     return c;
 }
 
-contrl_ddpg_config contrl_ddpg_config_default(void)
+static contrl_ddpg_config ddpg_defaults(void)
 {
     contrl_ddpg_config c = {.size = sizeof c,
                             .noise = CONTRL_NOISE_OU,
@@ -49,7 +49,7 @@ contrl_ddpg_config contrl_ddpg_config_default(void)
     return c;
 }
 
-contrl_td3_config contrl_td3_config_default(void)
+static contrl_td3_config td3_defaults(void)
 {
     contrl_td3_config c = {.size = sizeof c,
                            .policy_delay = 2,
@@ -59,7 +59,7 @@ contrl_td3_config contrl_td3_config_default(void)
     return c;
 }
 
-contrl_sac_config contrl_sac_config_default(void)
+static contrl_sac_config sac_defaults(void)
 {
     contrl_sac_config c;
     memset(&c, 0, sizeof c);
@@ -505,3 +505,27 @@ uint64_t contrl_agent_steps(const contrl_agent *a) { return a ? a->steps : 0; }
 uint64_t contrl_agent_updates(const contrl_agent *a) { return a ? a->updates : 0; }
 const char *contrl_agent_env_name(const contrl_agent *a) { return a ? a->env_name : ""; }
 const contrl_buffer *contrl_agent_buffer(const contrl_agent *a) { return a ? a->buffer : NULL; }
+
+contrl_status contrl_agent_config_init(contrl_agent_config *cfg, size_t size, contrl_algo algo)
+{
+    contrl_agent_config d = agent_defaults(algo);
+    return contrl__config_init(cfg, size, &d, offsetof(contrl_agent_config, kernels), sizeof d, "contrl_agent_config_init");
+}
+
+contrl_status contrl_ddpg_config_init(contrl_ddpg_config *cfg, size_t size)
+{
+    contrl_ddpg_config d = ddpg_defaults();
+    return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_ddpg_config_init");
+}
+
+contrl_status contrl_td3_config_init(contrl_td3_config *cfg, size_t size)
+{
+    contrl_td3_config d = td3_defaults();
+    return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_td3_config_init");
+}
+
+contrl_status contrl_sac_config_init(contrl_sac_config *cfg, size_t size)
+{
+    contrl_sac_config d = sac_defaults();
+    return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_sac_config_init");
+}

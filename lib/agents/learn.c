@@ -15,7 +15,7 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-contrl_learn_config contrl_learn_config_default(void)
+static contrl_learn_config learn_defaults(void)
 {
     contrl_learn_config c;
     memset(&c, 0, sizeof c);
@@ -206,4 +206,10 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
         }
     }
     return CONTRL_OK;
+}
+
+contrl_status contrl_learn_config_init(contrl_learn_config *cfg, size_t size)
+{
+    contrl_learn_config d = learn_defaults();
+    return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_learn_config_init");
 }

@@ -66,8 +66,8 @@ static void init_once(void)
 {
     bli_init();
     __builtin_cpu_init();
-    have_avx512f = __builtin_cpu_supports("avx512f");
-    have_avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    have_avx512f = __builtin_cpu_supports("avx512f") != 0;
+    have_avx2_fma = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0;
     for (int s = 1; s < N_SETS; s++) {
         if ((sets[s].needs_avx512f && !have_avx512f) ||
             (sets[s].needs_avx2_fma && !have_avx2_fma))

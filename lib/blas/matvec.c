@@ -1,10 +1,13 @@
 /* lib/blas/matvec.c - hand-written products for batches of 1 to 4 rows,
  * where BLIS's per-call cost dominates (acting is one row at a time).
  *
- * Each output column is accumulated over k in order, one FMA per step, in
- * every variant, so results do not depend on the tile layout. The AVX2 and
- * AVX-512 variants are compiled with target attributes and only called
- * after the CPU check in blas.c. */
+ * Each output is accumulated over k in a fixed order that depends only on
+ * the kernel and the number of rows m: the AVX-512 code splits k into
+ * interleaved partial sums when m == 1 (to keep eight FMA chains busy), so a
+ * row computed alone may round differently from the same row in a batch of
+ * two. Same inputs, same m, same kernel: same bits. The AVX2 and AVX-512
+ * variants are compiled with target attributes and only called after the
+ * CPU check in blas.c. */
 #include <immintrin.h>
 
 #include "blas.h"

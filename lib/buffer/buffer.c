@@ -31,7 +31,7 @@ struct contrl_buffer {
     contrl_rng rng;
 };
 
-contrl_buffer_config contrl_buffer_config_default(void)
+static contrl_buffer_config buffer_defaults(void)
 {
     contrl_buffer_config cfg;
     memset(&cfg, 0, sizeof cfg); /* zero the padding too: it is compared by config_copy */
@@ -305,4 +305,10 @@ contrl_status contrl_buffer_set_rng(contrl_buffer *buf, const contrl_rng *rng)
                             "%s: rng state is all zero (not a seeded generator)", func);
     buf->rng = *rng;
     return CONTRL_OK;
+}
+
+contrl_status contrl_buffer_config_init(contrl_buffer_config *cfg, size_t size)
+{
+    contrl_buffer_config d = buffer_defaults();
+    return contrl__config_init(cfg, size, &d, offsetof(contrl_buffer_config, allocator), sizeof d, "contrl_buffer_config_init");
 }

@@ -61,6 +61,22 @@ contrl_status contrl__config_copy(void *dst, const void *src, size_t min_size,
     return CONTRL_OK;
 }
 
+contrl_status contrl__config_init(void *cfg, size_t size, const void *defaults, size_t min_size,
+                                  size_t full_size, const char *func)
+{
+    if (cfg == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: cfg is NULL", func);
+    if (size < min_size)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG,
+                            "%s: size %zu is smaller than the first published layout (%zu)",
+                            func, size, min_size);
+    size_t known = size < full_size ? size : full_size;
+    memcpy(cfg, defaults, known);
+    memset((unsigned char *)cfg + known, 0, size - known);
+    memcpy(cfg, &size, sizeof size);
+    return CONTRL_OK;
+}
+
 bool contrl__all_finite(const float *x, size_t n)
 {
     /* x*0 is NaN iff x is NaN or Inf. Sixteen independent lanes let the

@@ -34,6 +34,14 @@ contrl_status contrl__check_allocator(const contrl_allocator *a, const char *fun
 contrl_status contrl__config_copy(void *dst, const void *src, size_t min_size,
                                   size_t full_size, const char *func);
 
+/* Back end of the public contrl_*_config_init(cfg, size) functions: copy
+ * the library's defaults (full_size bytes) into the caller's struct of
+ * `size` bytes - only the bytes the caller declared, zeroing any beyond
+ * what this library knows - and set its size field to `size`. INVALID_ARG
+ * for NULL or a size below min_size. */
+contrl_status contrl__config_init(void *cfg, size_t size, const void *defaults, size_t min_size,
+                                  size_t full_size, const char *func);
+
 /* true if all n values are finite. */
 bool contrl__all_finite(const float *x, size_t n);
 

@@ -120,7 +120,8 @@ contrl_status contrl__file_write_atomic_buffer(const char *path, const void *dat
                                                const contrl_allocator *a)
 {
     if (data == NULL && size > 0)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__file_write_atomic_buffer: data is NULL");
+        return contrl__fail(CONTRL_ERR_INVALID_ARG,
+                            "contrl__file_write_atomic_buffer: data is NULL");
     struct {
         const void *data;
         size_t size;
@@ -192,14 +193,16 @@ contrl_status contrl__file_write_atomic(const char *path, contrl__file_write_fn 
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
         if (fd < 0 && errno != EEXIST) {
             char os_text[128];
-            st = contrl__fail(CONTRL_ERR_IO, "%s: cannot create a temporary file in '%s': %s",
-                              path, dir, os_error(errno, os_text, sizeof os_text));
+            st = contrl__fail(CONTRL_ERR_IO, "%s: cannot create a temporary file in '%s': %s", path,
+                              dir, os_error(errno, os_text, sizeof os_text));
             goto fail_free_block;
         }
     }
     if (fd < 0) {
-        st = contrl__fail(CONTRL_ERR_IO, "%s: cannot create a temporary file in '%s': %u names "
-                          "taken", path, dir, (unsigned)CREATE_TRIES);
+        st = contrl__fail(CONTRL_ERR_IO,
+                          "%s: cannot create a temporary file in '%s': %u names "
+                          "taken",
+                          path, dir, (unsigned)CREATE_TRIES);
         goto fail_free_block;
     }
 
@@ -262,7 +265,9 @@ contrl_status contrl__file_read(const char *path, size_t max_size, const contrl_
         *size = 0;
     if (path == NULL || data == NULL || size == NULL)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", func,
-                            path == NULL ? "path" : data == NULL ? "data" : "size");
+                            path == NULL   ? "path"
+                            : data == NULL ? "data"
+                                           : "size");
     if (a != NULL) {
         contrl_status st = contrl__check_allocator(a, func);
         if (st != CONTRL_OK)
@@ -287,15 +292,17 @@ contrl_status contrl__file_read(const char *path, size_t max_size, const contrl_
         goto fail_close;
     }
     if (sb.st_size < 0 || (uintmax_t)sb.st_size > max_size || (uintmax_t)sb.st_size >= SIZE_MAX) {
-        st = contrl__fail(CONTRL_ERR_FORMAT, "%s: file of %jd bytes is larger than the limit of "
-                          "%zu bytes", path, (intmax_t)sb.st_size, max_size);
+        st = contrl__fail(CONTRL_ERR_FORMAT,
+                          "%s: file of %jd bytes is larger than the limit of "
+                          "%zu bytes",
+                          path, (intmax_t)sb.st_size, max_size);
         goto fail_close;
     }
     n = (size_t)sb.st_size;
     buf = contrl__alloc(a, n + 1);
     if (buf == NULL) {
-        st = contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate %zu bytes to read it", path,
-                          n + 1);
+        st =
+            contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate %zu bytes to read it", path, n + 1);
         goto fail_close;
     }
     /* Read exactly n bytes, then make sure the file has no more: a file

@@ -513,11 +513,13 @@ static contrl_status index_members(contrl__json_doc *d, size_t cap_members, bool
         contrl__json_value *v = &d->values[i];
         if (v->type != CONTRL__JSON_OBJECT)
             continue;
+        v->data = (uint32_t)m;
+        if (v->count == 0)
+            continue; /* members may be NULL: no pointer arithmetic on it */
         if (cap_members - m < v->count)
             return contrl__fail(CONTRL_ERR_INVALID_ARG,
                                 "contrl__json_parse: storage is smaller than "
                                 "contrl__json_measure reported");
-        v->data = (uint32_t)m;
         uint32_t k = (uint32_t)i + 1;
         for (uint32_t j = 0; j < v->count; j++) {
             d->members[m + j] = k;
@@ -569,9 +571,8 @@ contrl_status contrl__json_parse(const char *text, size_t len, const contrl__jso
     if (!run(&p))
         return report(&p, "contrl__json_parse");
     if (p.n.n_members > cap->n_members)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG,
-                            "contrl__json_parse: storage is smaller than "
-                            "contrl__json_measure reported");
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__json_parse: storage is smaller than "
+                                                    "contrl__json_measure reported");
     d.text = text;
     d.len = len;
     d.n_values = p.n.n_values;
@@ -584,8 +585,8 @@ contrl_status contrl__json_parse(const char *text, size_t len, const contrl__jso
 }
 
 contrl_status contrl__json_parse_alloc(const char *text, size_t len,
-                                       const contrl__json_options *opt,
-                                       const contrl_allocator *a, contrl__json_doc *doc)
+                                       const contrl__json_options *opt, const contrl_allocator *a,
+                                       contrl__json_doc *doc)
 {
     if (doc == NULL)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__json_parse_alloc: doc is NULL");
@@ -640,7 +641,7 @@ uint32_t contrl__json_get(const contrl__json_doc *doc, uint32_t obj, const char 
                           size_t key_len)
 {
     if (doc == NULL || obj >= doc->n_values || doc->values[obj].type != CONTRL__JSON_OBJECT ||
-        (key == NULL && key_len > 0))
+        doc->values[obj].count == 0 || (key == NULL && key_len > 0))
         return CONTRL__JSON_NONE;
     const uint32_t *run = doc->members + doc->values[obj].data;
     /* Upper bound: the first key greater than `key`; the one before it is

@@ -133,8 +133,8 @@ contrl_status contrl__json_parse(const char *text, size_t len, const contrl__jso
  * library's). Same statuses, plus CONTRL_ERR_NOMEM. On error *doc is zeroed
  * and nothing stays allocated. Free with contrl__json_free. */
 contrl_status contrl__json_parse_alloc(const char *text, size_t len,
-                                       const contrl__json_options *opt,
-                                       const contrl_allocator *a, contrl__json_doc *doc);
+                                       const contrl__json_options *opt, const contrl_allocator *a,
+                                       contrl__json_doc *doc);
 
 /* Free what contrl__json_parse_alloc allocated (through the same allocator)
  * and zero *doc. A zeroed doc, or NULL, is fine. */

@@ -19,11 +19,21 @@ typedef struct dtype_info {
 } dtype_info;
 
 static const dtype_info dtypes[] = {
-    {"F32", 4, CONTRL__DT_F32},  {"F64", 8, CONTRL__DT_F64}, {"I32", 4, CONTRL__DT_I32},
-    {"I64", 8, CONTRL__DT_I64},  {"U64", 8, CONTRL__DT_U64}, {"U8", 1, CONTRL__DT_U8},
-    {"BOOL", 1, -1},             {"I8", 1, -1},              {"F8_E5M2", 1, -1},
-    {"F8_E4M3", 1, -1},          {"I16", 2, -1},             {"U16", 2, -1},
-    {"F16", 2, -1},              {"BF16", 2, -1},            {"U32", 4, -1},
+    {"F32", 4, CONTRL__DT_F32},
+    {"F64", 8, CONTRL__DT_F64},
+    {"I32", 4, CONTRL__DT_I32},
+    {"I64", 8, CONTRL__DT_I64},
+    {"U64", 8, CONTRL__DT_U64},
+    {"U8", 1, CONTRL__DT_U8},
+    {"BOOL", 1, -1},
+    {"I8", 1, -1},
+    {"F8_E5M2", 1, -1},
+    {"F8_E4M3", 1, -1},
+    {"I16", 2, -1},
+    {"U16", 2, -1},
+    {"F16", 2, -1},
+    {"BF16", 2, -1},
+    {"U32", 4, -1},
 };
 enum { N_OURS = CONTRL__DT_U8 + 1, N_DTYPES = sizeof dtypes / sizeof dtypes[0] };
 
@@ -223,8 +233,7 @@ static int name_cmp(uint32_t a, uint32_t b, const void *ctx)
 
 /* INVALID_ARG if two of names[0, n) are equal; `what` names them in the
  * message. scratch holds n entries (n > 0). */
-static contrl_status check_unique(const char **names, size_t n, uint32_t *scratch,
-                                  const char *what)
+static contrl_status check_unique(const char **names, size_t n, uint32_t *scratch, const char *what)
 {
     for (size_t i = 0; i < n; i++)
         scratch[i] = (uint32_t)i;
@@ -245,8 +254,7 @@ static contrl_status check_text(const char *s, const char *what, size_t i)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__st_save: %s %zu is NULL", what, i);
     size_t len = strlen(s);
     if (len > CONTRL__ST_MAX_HEADER)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__st_save: %s %zu is too long", what,
-                            i);
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__st_save: %s %zu is too long", what, i);
     if (!contrl__json_utf8_valid(s, len))
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl__st_save: %s %zu is not valid UTF-8",
                             what, i);
@@ -278,8 +286,10 @@ static contrl_status check_save_args(const char *path, const contrl__tensor *t, 
             return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: tensor '%s' has unknown dtype %d",
                                 func, t[i].name, (int)t[i].dtype);
         if (t[i].ndim > CONTRL__ST_MAX_DIMS)
-            return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: tensor '%s' has %u dimensions, "
-                                "more than %d", func, t[i].name, t[i].ndim, CONTRL__ST_MAX_DIMS);
+            return contrl__fail(CONTRL_ERR_INVALID_ARG,
+                                "%s: tensor '%s' has %u dimensions, "
+                                "more than %d",
+                                func, t[i].name, t[i].ndim, CONTRL__ST_MAX_DIMS);
         uint64_t numel;
         size_t size = dtypes[t[i].dtype].size;
         if (!shape_numel(t[i].shape, t[i].ndim, &numel) || numel > SIZE_MAX / size ||
@@ -383,8 +393,10 @@ contrl_status contrl__st_save(const char *path, const contrl__tensor *t, size_t 
     sink count = {NULL, 0};
     build_header(&count, t, n, meta, n_meta);
     if (count.n > CONTRL__ST_MAX_HEADER)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: header of %zu bytes is above the limit "
-                            "of %" PRIu64, func, count.n, CONTRL__ST_MAX_HEADER);
+        return contrl__fail(CONTRL_ERR_INVALID_ARG,
+                            "%s: header of %zu bytes is above the limit "
+                            "of %" PRIu64,
+                            func, count.n, CONTRL__ST_MAX_HEADER);
     char *header = contrl__alloc(a, count.n);
     if (header == NULL)
         return contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate %zu bytes", func, count.n);
@@ -525,8 +537,8 @@ static contrl_status check_entry(const char *label, const contrl__json_doc *d, u
                             label, sname, e->begin, e->end);
     if (e->end > data_size)
         return contrl__fail(CONTRL_ERR_FORMAT,
-                            "%s: tensor '%s': data_offsets end %" PRIu64
-                            " is beyond the %" PRIu64 " bytes of data",
+                            "%s: tensor '%s': data_offsets end %" PRIu64 " is beyond the %" PRIu64
+                            " bytes of data",
                             label, sname, e->end, data_size);
     if (e->end - e->begin != numel * size)
         return contrl__fail(CONTRL_ERR_FORMAT,
@@ -556,9 +568,8 @@ static contrl_status check_metadata(const char *label, const contrl__json_doc *d
                                 contrl__json_printable(key, key_len, shown, sizeof shown));
         size_t value_len = d->values[k + 1].count;
         if (memchr(key, '\0', key_len) != NULL || memchr(value, '\0', value_len) != NULL)
-            return contrl__fail(CONTRL_ERR_FORMAT,
-                                "%s: __metadata__ '%s' contains a NUL character", label,
-                                contrl__json_printable(key, key_len, shown, sizeof shown));
+            return contrl__fail(CONTRL_ERR_FORMAT, "%s: __metadata__ '%s' contains a NUL character",
+                                label, contrl__json_printable(key, key_len, shown, sizeof shown));
         c->string_bytes += key_len + value_len + 2;
     }
     c->meta = d->values[v].count;
@@ -586,11 +597,11 @@ static contrl_status check_tiling(const contrl__st_file *f)
         const entry *e = &f->entries[f->by_offset[i]];
         const char *name = contrl__json_printable(e->name, strlen(e->name), shown, sizeof shown);
         if (e->begin < expected)
-            return contrl__fail(CONTRL_ERR_FORMAT, "%s: tensors '%s' and '%s' overlap", f->label,
-                                prev == NULL ? "" /* unreachable: expected > 0 */
-                                             : contrl__json_printable(prev, strlen(prev), shown2,
-                                                                      sizeof shown2),
-                                name);
+            return contrl__fail(
+                CONTRL_ERR_FORMAT, "%s: tensors '%s' and '%s' overlap", f->label,
+                prev == NULL ? "" /* unreachable: expected > 0 */
+                             : contrl__json_printable(prev, strlen(prev), shown2, sizeof shown2),
+                name);
         if (e->begin > expected)
             return contrl__fail(CONTRL_ERR_FORMAT,
                                 "%s: data bytes [%" PRIu64 ", %" PRIu64 ") before tensor '%s' "
@@ -626,19 +637,25 @@ static contrl_status open_owned(unsigned char *bytes, size_t size, const char *l
     const contrl__json_options opt = {HEADER_DEPTH, true};
 
     if (size < 8) {
-        st = contrl__fail(CONTRL_ERR_FORMAT, "%s: file of %zu bytes is shorter than the 8-byte "
-                          "header length", label, size);
+        st = contrl__fail(CONTRL_ERR_FORMAT,
+                          "%s: file of %zu bytes is shorter than the 8-byte "
+                          "header length",
+                          label, size);
         goto fail_free_bytes;
     }
     uint64_t n = load_le64(bytes);
     if (n > CONTRL__ST_MAX_HEADER) {
-        st = contrl__fail(CONTRL_ERR_FORMAT, "%s: header length %" PRIu64 " is above the limit "
-                          "of %" PRIu64 " bytes", label, n, CONTRL__ST_MAX_HEADER);
+        st = contrl__fail(CONTRL_ERR_FORMAT,
+                          "%s: header length %" PRIu64 " is above the limit "
+                          "of %" PRIu64 " bytes",
+                          label, n, CONTRL__ST_MAX_HEADER);
         goto fail_free_bytes;
     }
     if (n > size - 8) {
-        st = contrl__fail(CONTRL_ERR_FORMAT, "%s: header length %" PRIu64 " is beyond the %zu "
-                          "bytes that follow it", label, n, size - 8);
+        st = contrl__fail(CONTRL_ERR_FORMAT,
+                          "%s: header length %" PRIu64 " is beyond the %zu "
+                          "bytes that follow it",
+                          label, n, size - 8);
         goto fail_free_bytes;
     }
     const char *header = (const char *)bytes + 8;
@@ -733,10 +750,9 @@ static contrl_status open_owned(unsigned char *bytes, size_t size, const char *l
 
     /* Pass 2: fill. The root's sorted run of keys gives names in strcmp
      * order (keys hold no NUL, so byte order is strcmp order). */
-    const uint32_t *sorted = doc.members + doc.values[root].data;
     header_counts unused = {0};
     for (uint32_t i = 0; i < doc.values[root].count; i++) {
-        uint32_t key = sorted[i];
+        uint32_t key = doc.members[doc.values[root].data + i];
         if (key + 1 == meta_v)
             continue;
         entry *e = &f->entries[f->n];
@@ -753,13 +769,13 @@ static contrl_status open_owned(unsigned char *bytes, size_t size, const char *l
         f->n++;
     }
     if (meta_v != CONTRL__JSON_NONE) {
-        const uint32_t *mk = doc.members + doc.values[meta_v].data;
         for (uint32_t i = 0; i < doc.values[meta_v].count; i++) {
-            size_t klen = doc.values[mk[i]].count, vlen = doc.values[mk[i] + 1].count;
-            memcpy(strings, contrl__json_string(&doc, mk[i]), klen + 1);
+            uint32_t key = doc.members[doc.values[meta_v].data + i];
+            size_t klen = doc.values[key].count, vlen = doc.values[key + 1].count;
+            memcpy(strings, contrl__json_string(&doc, key), klen + 1);
             f->meta[i].key = strings;
             strings += klen + 1;
-            memcpy(strings, contrl__json_string(&doc, mk[i] + 1), vlen + 1);
+            memcpy(strings, contrl__json_string(&doc, key + 1), vlen + 1);
             f->meta[i].value = strings;
             strings += vlen + 1;
         }
@@ -851,7 +867,9 @@ contrl_status contrl__st_get(const contrl__st_file *f, const char *name, contrl_
     static const char func[] = "contrl__st_get";
     if (f == NULL || name == NULL || (shape == NULL && ndim > 0))
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", func,
-                            f == NULL ? "f" : name == NULL ? "name" : "shape");
+                            f == NULL      ? "f"
+                            : name == NULL ? "name"
+                                           : "shape");
     if ((unsigned)dtype >= N_OURS)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown dtype %d", func, (int)dtype);
     char shown[NAME_IN_MESSAGE];
@@ -881,8 +899,10 @@ contrl_status contrl__st_get(const contrl__st_file *f, const char *name, contrl_
     if (dtype == CONTRL__DT_F32 || dtype == CONTRL__DT_F64) {
         size_t i = first_nonfinite_le(src, numel, size);
         if (i < numel)
-            return contrl__fail(CONTRL_ERR_FORMAT, "%s: tensor '%s' element %zu is NaN or "
-                                "infinite", f->label, sname, i);
+            return contrl__fail(CONTRL_ERR_FORMAT,
+                                "%s: tensor '%s' element %zu is NaN or "
+                                "infinite",
+                                f->label, sname, i);
     }
     copy_le(dst, src, numel, size);
     return CONTRL_OK;

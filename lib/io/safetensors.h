@@ -43,12 +43,12 @@ typedef enum contrl__dtype {
 #define CONTRL__ST_MAX_HEADER ((uint64_t)100000000)
 
 typedef struct contrl__tensor {
-    const char *name;     /* NUL-terminated UTF-8, not empty, not "__metadata__" */
+    const char *name; /* NUL-terminated UTF-8, not empty, not "__metadata__" */
     contrl__dtype dtype;
-    uint32_t ndim;        /* 0 (a scalar) to CONTRL__ST_MAX_DIMS */
+    uint32_t ndim;                       /* 0 (a scalar) to CONTRL__ST_MAX_DIMS */
     uint64_t shape[CONTRL__ST_MAX_DIMS]; /* first ndim used; any may be 0 */
-    const void *data;     /* numel elements, host byte order, row-major; may
-                             be NULL when numel is 0 */
+    const void *data;                    /* numel elements, host byte order, row-major; may
+                                            be NULL when numel is 0 */
 } contrl__tensor;
 
 typedef struct contrl__meta {

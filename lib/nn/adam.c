@@ -14,7 +14,7 @@ struct contrl_adam {
     float *m, *v;
 };
 
-contrl_adam_config contrl_adam_config_default(void)
+static contrl_adam_config adam_defaults(void)
 {
     contrl_adam_config c;
     memset(&c, 0, sizeof c);
@@ -236,4 +236,10 @@ contrl_status contrl_adam_reset(contrl_adam *adam)
     memset(adam->v, 0, adam->n * sizeof(float));
     adam->t = 0;
     return CONTRL_OK;
+}
+
+contrl_status contrl_adam_config_init(contrl_adam_config *cfg, size_t size)
+{
+    contrl_adam_config d = adam_defaults();
+    return contrl__config_init(cfg, size, &d, offsetof(contrl_adam_config, allocator), sizeof d, "contrl_adam_config_init");
 }

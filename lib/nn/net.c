@@ -27,7 +27,7 @@ struct contrl_net {
     contrl__blas *blas;
 };
 
-contrl_net_config contrl_net_config_default(void)
+static contrl_net_config net_defaults(void)
 {
     contrl_net_config c;
     memset(&c, 0, sizeof c);
@@ -467,4 +467,10 @@ struct contrl__blas *contrl__net_blas(contrl_net *net)
 float *contrl__net_grads_mut(contrl_net *net)
 {
     return net->grads;
+}
+
+contrl_status contrl_net_config_init(contrl_net_config *cfg, size_t size)
+{
+    contrl_net_config d = net_defaults();
+    return contrl__config_init(cfg, size, &d, CONTRL_NET_CONFIG_SIZE_V1, sizeof d, "contrl_net_config_init");
 }

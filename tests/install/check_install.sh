@@ -33,8 +33,12 @@ esac
 
 cc -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/install/consumer.c" $cflags $libs -o "$tmp/consumer_c"
 c++ -std=c++11 -Wall -Wextra -Werror "$src/tests/install/consumer.cpp" $cflags $libs -o "$tmp/consumer_cpp"
-cc -std=c11 -Wall -Wextra -Werror "$src/examples/fit_sine.c" $cflags $libs -lm -o "$tmp/fit_sine"
+for ex in "$src"/examples/*.c; do
+    name=$(basename "$ex" .c)
+    cc -std=c11 -Wall -Wextra -Werror "$ex" $cflags $libs -lm -o "$tmp/$name"
+done
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer_c"
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer_cpp"
 LD_LIBRARY_PATH="$libdir" "$tmp/fit_sine" | tail -n 1
+(cd "$tmp" && LD_LIBRARY_PATH="$libdir" ./checkpoint "$tmp/ex.safetensors" | tail -n 2)
 echo "installed-consumer check passed"

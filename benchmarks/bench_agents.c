@@ -1,0 +1,168 @@
+/* benchmarks/bench_agents.c - learning quality and training throughput.
+ *
+ *  1. DDPG, TD3, SAC and SAC v1 on Pendulum, 5 seeds each, 20,000 env
+ *     steps: median and worst final evaluation (10 episodes) and wall time.
+ *  2. TD3 training throughput (env steps/s and gradient steps/s) with 64-64
+ *     nets at batch 100 and 256-256 nets at batch 256, and the update's
+ *     achieved GFLOP/s next to the best BLIS sgemm (1024^3) of the same run.
+ *
+ * usage: bench_agents [quality|throughput]  (both by default) */
+#include "bench_common.h"
+
+static contrl_agent *make(contrl_algo algo, bool v1, const contrl_env *env, uint32_t hidden,
+                          uint32_t batch, uint64_t seed)
+{
+    contrl_agent_config c = contrl_agent_config_default(algo);
+    c.obs_dim = env->obs_dim;
+    c.action_dim = env->action_dim;
+    c.action_low = env->action_low;
+    c.action_high = env->action_high;
+    c.hidden[0] = c.hidden[1] = hidden;
+    c.batch_size = batch;
+    c.actor_lr = c.critic_lr = 1e-3f;
+    c.tau = 0.005f;
+    c.learning_starts = 1000;
+    c.buffer_capacity = 100000;
+    c.seed = seed;
+    contrl_agent *a = NULL;
+    contrl_status st;
+    if (algo == CONTRL_ALGO_DDPG) {
+        /* Gaussian noise, no weight decay, PyTorch init: the DDPG paper's
+         * OU noise, tau 0.001 and weight decay need far more than 20k steps. */
+        contrl_ddpg_config d = contrl_ddpg_config_default();
+        d.noise = CONTRL_NOISE_GAUSSIAN;
+        d.sigma = 0.1f;
+        d.critic_weight_decay = 0.0f;
+        d.out_init_range = 0.0f;
+        st = contrl_ddpg_create(&c, &d, &a);
+    } else if (algo == CONTRL_ALGO_SAC) {
+        contrl_sac_config s = contrl_sac_config_default();
+        s.value_net = v1;
+        st = contrl_sac_create(&c, &s, &a);
+    } else {
+        st = contrl_td3_create(&c, NULL, &a);
+    }
+    if (st != CONTRL_OK) {
+        fprintf(stderr, "create: %s\n", contrl_last_error());
+        exit(1);
+    }
+    return a;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void quality(void)
+{
+    static const struct {
+        const char *name;
+        contrl_algo algo;
+        bool v1;
+    } algos[] = {{"ddpg", CONTRL_ALGO_DDPG, false},
+                 {"td3", CONTRL_ALGO_TD3, false},
+                 {"sac", CONTRL_ALGO_SAC, false},
+                 {"sac-v1", CONTRL_ALGO_SAC, true}};
+    printf("\nPendulum, 20,000 env steps, 64-64 nets, batch 256, 5 seeds; final deterministic "
+           "evaluation over 10 episodes\n");
+    printf("%-8s %10s %10s %12s   per-seed returns\n", "algo", "median", "worst", "s per run");
+    contrl_env env, eval;
+    contrl_env_make("pendulum", NULL, &env);
+    contrl_env_make("pendulum", NULL, &eval);
+    for (size_t k = 0; k < sizeof algos / sizeof algos[0]; k++) {
+        double ret[5], secs = 0.0;
+        for (int s = 0; s < 5; s++) {
+            contrl_agent *a = make(algos[k].algo, algos[k].v1, &env, 64, 256, (uint64_t)s + 1);
+            double t0 = now();
+            if (contrl_agent_learn(a, &env, 20000, NULL, NULL) != CONTRL_OK) {
+                fprintf(stderr, "learn: %s\n", contrl_last_error());
+                exit(1);
+            }
+            secs += now() - t0;
+            contrl_agent_evaluate(a, &eval, 10, 1000, &ret[s], NULL);
+            contrl_agent_destroy(a);
+        }
+        double sorted[5];
+        memcpy(sorted, ret, sizeof ret);
+        qsort(sorted, 5, sizeof sorted[0], cmp_double);
+        printf("%-8s %10.1f %10.1f %12.2f  ", algos[k].name, sorted[2], sorted[0], secs / 5);
+        for (int s = 0; s < 5; s++)
+            printf(" %.0f", ret[s]);
+        printf("\n");
+        fflush(stdout);
+    }
+    contrl_env_close(&env);
+    contrl_env_close(&eval);
+}
+
+/* Multiply-adds x2 of one forward pass, and of a backward pass (dW for
+ * every layer, dX for all but the first unless with_dx). */
+static double fwd_flops(const uint32_t *w, int layers, double batch)
+{
+    double f = 0.0;
+    for (int l = 0; l < layers; l++)
+        f += 2.0 * batch * w[l] * w[l + 1];
+    return f;
+}
+
+static double bwd_flops(const uint32_t *w, int layers, double batch, bool with_dx)
+{
+    double f = fwd_flops(w, layers, batch);
+    for (int l = with_dx ? 0 : 1; l < layers; l++)
+        f += 2.0 * batch * w[l] * w[l + 1];
+    return f;
+}
+
+static void throughput_case(uint32_t hidden, uint32_t batch, double peak)
+{
+    contrl_env env;
+    contrl_env_make("pendulum", NULL, &env);
+    contrl_agent *a = make(CONTRL_ALGO_TD3, false, &env, hidden, batch, 7);
+    /* Env steps/s of the whole loop, with an update after every step. */
+    contrl_agent_learn(a, &env, 1000, NULL, NULL); /* warm-up: random actions */
+    double t0 = now();
+    const uint64_t steps = hidden >= 256 ? 2000 : 5000;
+    contrl_agent_learn(a, &env, steps, NULL, NULL);
+    double loop_s = now() - t0;
+    /* Gradient steps/s alone. */
+    double upd_s;
+    TIME_IT(upd_s, 0.5, contrl_agent_update(a, 2, NULL));
+    upd_s /= 2.0;
+    /* TD3 per gradient step: target actor + 2 target critics forward; 2
+     * critic regressions; every 2nd step an actor step (actor forward,
+     * critic forward, critic backward with dQ/da, actor backward). */
+    const uint32_t aw[4] = {3, hidden, hidden, 1}, cw[4] = {4, hidden, hidden, 1};
+    double f = fwd_flops(aw, 3, batch) + 2 * fwd_flops(cw, 3, batch) +
+               2 * (fwd_flops(cw, 3, batch) + bwd_flops(cw, 3, batch, false)) +
+               0.5 * (fwd_flops(aw, 3, batch) + fwd_flops(cw, 3, batch) +
+                      bwd_flops(cw, 3, batch, true) + bwd_flops(aw, 3, batch, false));
+    double gf = f / upd_s * 1e-9;
+    printf("TD3 %3u-%-3u batch %3u: %8.0f env steps/s (loop with 1 update per step), "
+           "%8.0f gradient steps/s, update %6.1f GFLOP/s = %5.1f%% of best sgemm\n",
+           hidden, hidden, batch, (double)steps / loop_s, 1.0 / upd_s, gf, 100.0 * gf / peak);
+    fflush(stdout);
+    contrl_agent_destroy(a);
+    contrl_env_close(&env);
+}
+
+static void throughput(void)
+{
+    char who[64];
+    double peak = best_sgemm(1024, 1024, 1024, who, sizeof who);
+    printf("\nbest BLIS sgemm 1024^3 in this run: %.1f GFLOP/s (%s)\n", peak, who);
+    throughput_case(64, 100, peak);
+    throughput_case(256, 256, peak);
+}
+
+int main(int argc, char **argv)
+{
+    print_kernels();
+    const char *what = argc > 1 ? argv[1] : "all";
+    if (strcmp(what, "quality") == 0 || strcmp(what, "all") == 0)
+        quality();
+    if (strcmp(what, "throughput") == 0 || strcmp(what, "all") == 0)
+        throughput();
+    return 0;
+}

@@ -1,0 +1,845 @@
+/* tests/blas/test_blas.c - the kernel layer: every kernel set the CPU can run
+ * and every gemm path against the plain-loop reference, the matrix-vector
+ * kernels directly, and kernel-set resolution (contrl_blas_query).
+ * Links the static internal library for lib/blas/blas.h. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "contrl/contrl.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *const set_names[] = {"auto", "skx", "zen3", "haswell", "generic", "blis"};
+static const char *const path_names[] = {"AUTO", "MATVEC", "SMALL", "LARGE"};
+
+static int cpu_avx512f(void)
+{
+    __builtin_cpu_init();
+    return !!__builtin_cpu_supports("avx512f");
+}
+
+static int cpu_avx2_fma(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
+/* What docs/kernels.md says each set needs. */
+static int set_runs_here(contrl_kernels k)
+{
+    switch (k) {
+    case CONTRL_KERNELS_SKX: return cpu_avx512f() && cpu_avx2_fma();
+    case CONTRL_KERNELS_ZEN3:
+    case CONTRL_KERNELS_HASWELL: return cpu_avx2_fma();
+    default: return 1;
+    }
+}
+
+static contrl__blas *blas_alloc(void)
+{
+    size_t size = (contrl__blas_size() + 63) / 64 * 64;
+    contrl__blas *b = aligned_alloc(64, size);
+    ck_assert_ptr_nonnull(b);
+    return b;
+}
+
+static uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static float bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* A quiet NaN with a payload nothing computes: padding must keep exactly it. */
+#define CANARY_BITS 0x7fc0deadu
+/* Operand padding: NaN, so a kernel that reads past a row into a result
+ * shows up as a NaN in C. */
+#define PAD_BITS 0x7fc00bad
+
+enum { GUARD = 16 }; /* floats before and after every matrix */
+
+enum layout { ROW_MAJOR, COL_MAJOR };
+
+/* A rows x cols matrix laid out in buf with strides rs, cs; every float of
+ * buf that is not an element (the guards and the leading-dimension padding)
+ * is padding. */
+typedef struct matrix {
+    float *buf;       /* GUARD + span + GUARD floats */
+    float *p;         /* buf + GUARD: element (0, 0) */
+    size_t len;
+    int64_t rows, cols, rs, cs;
+    enum layout layout;
+} matrix;
+
+/* Floats needed for a rows x cols matrix with leading dimension `pad` more
+ * than needed. */
+static size_t mat_len(int64_t rows, int64_t cols, enum layout layout, int64_t pad)
+{
+    int64_t rs = layout == ROW_MAJOR ? cols + pad : 1, cs = layout == ROW_MAJOR ? 1 : rows + pad;
+    return (size_t)((rows - 1) * rs + (cols - 1) * cs + 1) + 2 * GUARD;
+}
+
+/* Floats needed for either layout. */
+static size_t mat_cap(int64_t rows, int64_t cols, int64_t pad)
+{
+    size_t r = mat_len(rows, cols, ROW_MAJOR, pad), c = mat_len(rows, cols, COL_MAJOR, pad);
+    return r > c ? r : c;
+}
+
+/* Lays the matrix out in storage (of at least mat_len floats), every float
+ * set to fill_bits. Allocates nothing. */
+static matrix mat_view(float *storage, int64_t rows, int64_t cols, enum layout layout,
+                       int64_t pad, uint32_t fill_bits)
+{
+    matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    m.layout = layout;
+    m.rs = layout == ROW_MAJOR ? cols + pad : 1;
+    m.cs = layout == ROW_MAJOR ? 1 : rows + pad;
+    m.len = mat_len(rows, cols, layout, pad);
+    m.buf = storage;
+    m.p = m.buf + GUARD;
+    const float fill = bits_float(fill_bits);
+    for (size_t i = 0; i < m.len; i++)
+        m.buf[i] = fill;
+    return m;
+}
+
+static matrix mat_new(int64_t rows, int64_t cols, enum layout layout, int64_t pad,
+                      uint32_t fill_bits)
+{
+    float *storage = malloc(mat_len(rows, cols, layout, pad) * sizeof(float));
+    ck_assert_ptr_nonnull(storage);
+    return mat_view(storage, rows, cols, layout, pad, fill_bits);
+}
+
+static void mat_free(matrix *m)
+{
+    free(m->buf);
+}
+
+static float *at(const matrix *m, int64_t i, int64_t j)
+{
+    return m->p + i * m->rs + j * m->cs;
+}
+
+/* Element (i, j) := dense[i * cols + j]. */
+static void mat_load(matrix *m, const float *dense)
+{
+    for (int64_t i = 0; i < m->rows; i++)
+        for (int64_t j = 0; j < m->cols; j++)
+            *at(m, i, j) = dense[i * m->cols + j];
+}
+
+/* n values ~ U(-1, 1) into dense; returns the largest magnitude. */
+static float fill_random(float *dense, size_t n, contrl_rng *rng)
+{
+    float amax = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        dense[i] = 2.0f * contrl_rng_uniform(rng) - 1.0f;
+        if (fabsf(dense[i]) > amax)
+            amax = fabsf(dense[i]);
+    }
+    return amax;
+}
+
+static void fill_value(float *dense, size_t n, float v)
+{
+    for (size_t i = 0; i < n; i++)
+        dense[i] = v;
+}
+
+/* Elements within tol of want (dense rows x cols, row-major), everything
+ * else bit-equal to CANARY_BITS. Writes the first difference into msg and
+ * returns 0 on one. */
+static int check_result(const matrix *got, const float *want, float tol, char *msg,
+                        size_t msg_size)
+{
+    const int64_t span = (int64_t)got->len - 2 * GUARD;
+    for (int64_t idx = -GUARD; idx < span + GUARD; idx++) {
+        float g = got->p[idx];
+        int64_t r = -1, c = -1;
+        if (idx >= 0 && idx < span) {
+            if (got->layout == ROW_MAJOR) {
+                r = idx / got->rs;
+                c = idx % got->rs;
+                if (c >= got->cols)
+                    r = -1;
+            } else {
+                c = idx / got->cs;
+                r = idx % got->cs;
+                if (r >= got->rows)
+                    r = -1;
+            }
+        }
+        if (r < 0) {
+            if (float_bits(g) != CANARY_BITS) {
+                snprintf(msg, msg_size, "padding at offset %lld overwritten with %g",
+                         (long long)idx, (double)g);
+                return 0;
+            }
+            continue;
+        }
+        float w = want[r * got->cols + c];
+        if (!(fabsf(g - w) <= tol)) {
+            snprintf(msg, msg_size, "C[%lld][%lld] is %.9g, reference %.9g (tol %.3g)",
+                     (long long)r, (long long)c, (double)g, (double)w, (double)tol);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Error bound for one element of alpha*A*B + beta*C in float. Every
+ * summation order, with or without FMA, has |error| <= k*u*sum|a||b| with
+ * u = 2^-24 = 6e-8; sum|a||b| <= k*amax*bmax makes that k^2 * 6e-8 * amax *
+ * bmax, which for random data is pessimistic by orders of magnitude (the
+ * error grows like sqrt(k)). 1e-5 * k * amax * bmax is above that worst case
+ * for k <= 160 and far above any realistic error at k = 256 (the worst seen
+ * over every set and path there is 1.1e-5, against a bound of 2.6e-3),
+ * while a dropped, doubled or misplaced term changes an element by
+ * ~|a||b| ~ 0.25, far beyond it. The beta*C term adds at most two roundings
+ * of |beta*c|. */
+static float tolerance(int64_t k, float alpha, float amax, float bmax, float beta, float cmax)
+{
+    return 1e-5f * (float)k * fabsf(alpha) * amax * bmax + 3e-7f * fabsf(beta) * cmax +
+           1e-30f;
+}
+
+static const float alphas[] = {1.0f, 0.5f, 2.0f};
+static const float betas[] = {0.0f, 1.0f, -1.0f};
+
+/* ---- kernel sets and query ---------------------------------------------- */
+
+START_TEST(query_resolves_auto_from_the_cpu)
+{
+    unsetenv("CONTRL_BLIS_ARCH");
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    contrl_kernels want = cpu_avx512f()    ? CONTRL_KERNELS_SKX
+                          : cpu_avx2_fma() ? CONTRL_KERNELS_ZEN3
+                                           : CONTRL_KERNELS_BLIS;
+    ck_assert_int_eq(info.kernels, want);
+    ck_assert_str_eq(info.name, set_names[want]);
+    ck_assert_str_eq(info.source, "cpu");
+    ck_assert_int_eq(!!info.cpu_avx512f, cpu_avx512f());
+    ck_assert_int_eq(!!info.cpu_avx2_fma, cpu_avx2_fma());
+    ck_assert_ptr_nonnull(info.description);
+    ck_assert_int_gt((int)strlen(info.description), 10);
+    ck_assert_ptr_nonnull(info.blis_version);
+    ck_assert_int_gt((int)strlen(info.blis_version), 0);
+    ck_assert_ptr_nonnull(info.blis_detected);
+    ck_assert_int_gt((int)strlen(info.blis_detected), 0);
+    ck_assert_uint_eq(info.size, sizeof info);
+}
+END_TEST
+
+START_TEST(query_describes_each_explicit_set_or_refuses_it_as_unsupported)
+{
+    unsetenv("CONTRL_BLIS_ARCH");
+    contrl__blas *b = blas_alloc();
+    for (int k = CONTRL_KERNELS_SKX; k <= CONTRL_KERNELS_BLIS; k++) {
+        contrl_blas_info info;
+        memset(&info, 0, sizeof info);
+        info.size = sizeof info;
+        contrl_status st = contrl_blas_query((contrl_kernels)k, &info);
+        contrl_status st_init = contrl__blas_init(b, (contrl_kernels)k, "test_blas");
+        if (set_runs_here((contrl_kernels)k)) {
+            ck_assert_msg(st == CONTRL_OK, "%s: %s", set_names[k], contrl_last_error());
+            ck_assert_int_eq(st_init, CONTRL_OK);
+            ck_assert_int_eq(info.kernels, k);
+            ck_assert_str_eq(info.name, set_names[k]);
+            ck_assert_str_eq(info.source, "config");
+            ck_assert_int_eq(contrl__blas_kernels(b), k);
+        } else {
+            ck_assert_int_eq(st, CONTRL_ERR_UNSUPPORTED);
+            ck_assert_int_eq(st_init, CONTRL_ERR_UNSUPPORTED);
+            ck_assert_ptr_nonnull(strstr(contrl_last_error(), "test_blas"));
+        }
+    }
+    free(b);
+}
+END_TEST
+
+START_TEST(query_rejects_unknown_sets_and_null_info)
+{
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    static const int bad[] = {-1, 6, 7, 1000};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        contrl_clear_error();
+        ck_assert_int_eq(contrl_blas_query((contrl_kernels)bad[i], &info),
+                         CONTRL_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(contrl_last_error(), "contrl_blas_query"));
+    }
+    /* Unchanged by the failures. */
+    ck_assert_ptr_null(info.name);
+    contrl_clear_error();
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, NULL), CONTRL_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(contrl_last_error(), "contrl_blas_query"));
+}
+END_TEST
+
+START_TEST(env_var_overrides_auto_but_not_an_explicit_set)
+{
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "generic", 1), 0);
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    ck_assert_int_eq(info.kernels, CONTRL_KERNELS_GENERIC);
+    ck_assert_str_eq(info.name, "generic");
+    ck_assert_ptr_nonnull(strstr(info.source, "env"));
+    ck_assert_ptr_nonnull(strstr(info.source, "CONTRL_BLIS_ARCH"));
+
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "blis", 1), 0);
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    ck_assert_int_eq(info.kernels, CONTRL_KERNELS_BLIS);
+
+    /* An explicit set wins over the environment, whatever it says. */
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "generic", 1), 0);
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_BLIS, &info), CONTRL_OK);
+    ck_assert_int_eq(info.kernels, CONTRL_KERNELS_BLIS);
+    ck_assert_str_eq(info.source, "config");
+
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "bogus", 1), 0);
+    contrl_clear_error();
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(contrl_last_error(), "CONTRL_BLIS_ARCH"));
+    ck_assert_ptr_nonnull(strstr(contrl_last_error(), "bogus"));
+    ck_assert_ptr_null(info.name); /* nothing written on failure */
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_GENERIC, &info), CONTRL_OK);
+    ck_assert_int_eq(info.kernels, CONTRL_KERNELS_GENERIC);
+
+    /* Set names are matched exactly. */
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "GENERIC", 1), 0);
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_ERR_INVALID_ARG);
+
+    /* Removing it gives the CPU's choice back. */
+    ck_assert_int_eq(unsetenv("CONTRL_BLIS_ARCH"), 0);
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    ck_assert_str_eq(info.source, "cpu");
+    ck_assert_int_eq(info.kernels, cpu_avx512f()    ? CONTRL_KERNELS_SKX
+                                   : cpu_avx2_fma() ? CONTRL_KERNELS_ZEN3
+                                                    : CONTRL_KERNELS_BLIS);
+}
+END_TEST
+
+START_TEST(net_kernels_resolve_like_query)
+{
+    contrl_net_config cfg = contrl_net_config_default();
+    cfg.in = 3;
+    cfg.out = 2;
+    cfg.n_hidden = 1;
+    cfg.hidden[0] = 8;
+    cfg.max_batch = 4;
+    contrl_net *net = NULL;
+
+    unsetenv("CONTRL_BLIS_ARCH");
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    ck_assert_int_eq(contrl_net_create(&cfg, &net), CONTRL_OK);
+    ck_assert_int_eq(contrl_net_kernels(net), info.kernels);
+    contrl_net_destroy(net);
+
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "generic", 1), 0);
+    ck_assert_int_eq(contrl_net_create(&cfg, &net), CONTRL_OK);
+    ck_assert_int_eq(contrl_net_kernels(net), CONTRL_KERNELS_GENERIC);
+    contrl_net_destroy(net);
+
+    cfg.kernels = CONTRL_KERNELS_BLIS; /* explicit wins over env */
+    ck_assert_int_eq(contrl_net_create(&cfg, &net), CONTRL_OK);
+    ck_assert_int_eq(contrl_net_kernels(net), CONTRL_KERNELS_BLIS);
+    contrl_net_destroy(net);
+
+    cfg.kernels = CONTRL_KERNELS_AUTO;
+    ck_assert_int_eq(setenv("CONTRL_BLIS_ARCH", "bogus", 1), 0);
+    net = (contrl_net *)&cfg; /* must be reset to NULL on failure */
+    contrl_clear_error();
+    ck_assert_int_eq(contrl_net_create(&cfg, &net), CONTRL_ERR_INVALID_ARG);
+    ck_assert_ptr_null(net);
+    ck_assert_ptr_nonnull(strstr(contrl_last_error(), "contrl_net_create"));
+    unsetenv("CONTRL_BLIS_ARCH");
+
+    for (int k = CONTRL_KERNELS_SKX; k <= CONTRL_KERNELS_BLIS; k++) {
+        cfg.kernels = (contrl_kernels)k;
+        contrl_status st = contrl_net_create(&cfg, &net);
+        if (set_runs_here(cfg.kernels)) {
+            ck_assert_int_eq(st, CONTRL_OK);
+            ck_assert_int_eq(contrl_net_kernels(net), k);
+        } else {
+            ck_assert_int_eq(st, CONTRL_ERR_UNSUPPORTED);
+            ck_assert_ptr_null(net);
+        }
+        contrl_net_destroy(net);
+    }
+}
+END_TEST
+
+START_TEST(query_with_smaller_info_size_writes_nothing_past_it)
+{
+    unsetenv("CONTRL_BLIS_ARCH");
+    const size_t full = sizeof(contrl_blas_info);
+    const size_t min_ok = offsetof(contrl_blas_info, cpu_avx512f); /* no CPU flags */
+    _Alignas(contrl_blas_info) unsigned char raw[sizeof(contrl_blas_info) + 32];
+    for (size_t size = 0; size <= full; size++) {
+        memset(raw, 0xA5, sizeof raw);
+        memcpy(raw, &size, sizeof size);
+        contrl_status st = contrl_blas_query(CONTRL_KERNELS_AUTO, (contrl_blas_info *)(void *)raw);
+        size_t written_limit = size < sizeof(size_t) ? sizeof(size_t) : size;
+        for (size_t i = written_limit; i < sizeof raw; i++)
+            ck_assert_msg(raw[i] == 0xA5, "size %zu: byte %zu written (status %d)", size, i,
+                          (int)st);
+        if (size >= min_ok)
+            ck_assert_msg(st == CONTRL_OK, "size %zu refused: %s", size, contrl_last_error());
+        else
+            ck_assert_msg(st == CONTRL_ERR_INVALID_ARG,
+                          "size %zu: status %d, but the struct cannot hold the strings", size,
+                          (int)st);
+        if (st == CONTRL_OK) {
+            contrl_blas_info got;
+            memcpy(&got, raw, min_ok);
+            ck_assert_uint_eq(got.size, size);
+            ck_assert_str_eq(got.name, cpu_avx512f()    ? "skx"
+                                       : cpu_avx2_fma() ? "zen3"
+                                                        : "blis");
+        }
+    }
+}
+END_TEST
+
+/* ---- the reference itself ----------------------------------------------- */
+
+START_TEST(gemm_ref_computes_a_hand_checked_product)
+{
+    /* A = [1 2; 3 4], B = [5 6; 7 8]: AB = [19 22; 43 50]. */
+    const float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
+    float c[4] = {1, 1, 1, 1};
+    contrl__gemm_ref(2, 2, 2, 2.0f, a, 2, 1, b, 2, 1, -1.0f, c, 2, 1);
+    ck_assert_float_eq(c[0], 37.0f);
+    ck_assert_float_eq(c[1], 43.0f);
+    ck_assert_float_eq(c[2], 85.0f);
+    ck_assert_float_eq(c[3], 99.0f);
+    /* A read column-major (= A^T row-major), beta 0 over NaN. */
+    float d[4] = {NAN, NAN, NAN, NAN};
+    contrl__gemm_ref(2, 2, 2, 1.0f, a, 1, 2, b, 2, 1, 0.0f, d, 2, 1);
+    /* A^T = [1 3; 2 4]: A^T B = [26 30; 38 44]. */
+    ck_assert_float_eq(d[0], 26.0f);
+    ck_assert_float_eq(d[1], 30.0f);
+    ck_assert_float_eq(d[2], 38.0f);
+    ck_assert_float_eq(d[3], 44.0f);
+}
+END_TEST
+
+/* ---- contrl__gemm against the reference --------------------------------- */
+
+static const int64_t shape_m[] = {1, 2, 3, 4, 5, 17, 33};
+static const int64_t shape_n[] = {1, 6, 15, 16, 17, 63, 64, 65, 129};
+static const int64_t shape_k[] = {1, 7, 17, 256};
+enum {
+    N_M = sizeof shape_m / sizeof shape_m[0],
+    N_N = sizeof shape_n / sizeof shape_n[0],
+    N_K = sizeof shape_k / sizeof shape_k[0],
+};
+
+/* Loop test over kernel sets 1..5 (SKX..BLIS). For each shape and
+ * alpha/beta the reference is computed once on dense row-major copies; the
+ * same logical A, B and C are then laid out in all eight row/column-major
+ * combinations (leading dimensions larger than needed, padding NaN in A and
+ * B, canaries in C) and run through every path twice. */
+START_TEST(gemm_matches_reference_on_every_path_shape_and_layout)
+{
+    const contrl_kernels set = (contrl_kernels)_i;
+    contrl__blas *b = blas_alloc();
+    contrl_status st = contrl__blas_init(b, set, "test_blas");
+    if (!set_runs_here(set)) {
+        ck_assert_int_eq(st, CONTRL_ERR_UNSUPPORTED);
+        free(b);
+        return;
+    }
+    ck_assert_int_eq(st, CONTRL_OK);
+
+    enum { PA = 3, PB = 5, PC = 4 }; /* leading-dimension padding */
+    const int64_t M = shape_m[N_M - 1], N = shape_n[N_N - 1], K = shape_k[N_K - 1];
+    /* Storage for the largest shape in either layout, allocated once. */
+    const size_t cap_a = mat_cap(M, K, PA), cap_b = mat_cap(K, N, PB), cap_c = mat_cap(M, N, PC);
+    float *sa = malloc(cap_a * sizeof(float)), *sb = malloc(cap_b * sizeof(float));
+    float *sc0 = malloc(cap_c * sizeof(float)), *sc1 = malloc(cap_c * sizeof(float));
+    float *sc2 = malloc(cap_c * sizeof(float));
+    float *da = malloc((size_t)(M * K) * sizeof(float)), *db = malloc((size_t)(K * N) * sizeof(float));
+    float *dc = malloc((size_t)(M * N) * sizeof(float)), *dcin = malloc((size_t)(M * N) * sizeof(float));
+    float *want = malloc((size_t)(M * N) * sizeof(float));
+    ck_assert(sa && sb && sc0 && sc1 && sc2 && da && db && dc && dcin && want);
+
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 1000 + (uint64_t)set);
+    long cases = 0, failures = 0, nondeterministic = 0;
+    char first[512] = "", msg[256];
+    for (int im = 0; im < N_M; im++)
+        for (int in = 0; in < N_N; in++)
+            for (int ik = 0; ik < N_K; ik++) {
+                const int64_t m = shape_m[im], n = shape_n[in], k = shape_k[ik];
+                const float amax = fill_random(da, (size_t)(m * k), &rng);
+                const float bmax = fill_random(db, (size_t)(k * n), &rng);
+                const float c0max = fill_random(dc, (size_t)(m * n), &rng);
+                for (int ab = 0; ab < 3; ab++) {
+                    const float alpha = alphas[ab], beta = betas[ab];
+                    /* beta 0: C must not be read, so it starts as NaN. */
+                    if (beta == 0.0f)
+                        fill_value(dcin, (size_t)(m * n), NAN);
+                    else
+                        memcpy(dcin, dc, (size_t)(m * n) * sizeof(float));
+                    memcpy(want, dcin, (size_t)(m * n) * sizeof(float));
+                    contrl__gemm_ref(m, n, k, alpha, da, k, 1, db, n, 1, beta, want, n, 1);
+                    const float tol =
+                        tolerance(k, alpha, amax, bmax, beta, beta == 0.0f ? 0.0f : c0max);
+                    for (int lay = 0; lay < 8; lay++) {
+                        const enum layout la = lay & 1, lb = (lay >> 1) & 1, lc = (lay >> 2) & 1;
+                        matrix A = mat_view(sa, m, k, la, PA, PAD_BITS);
+                        matrix B = mat_view(sb, k, n, lb, PB, PAD_BITS);
+                        matrix C0 = mat_view(sc0, m, n, lc, PC, CANARY_BITS);
+                        mat_load(&A, da);
+                        mat_load(&B, db);
+                        mat_load(&C0, dcin);
+                        matrix C1 = C0, C2 = C0;
+                        C1.buf = sc1;
+                        C1.p = sc1 + GUARD;
+                        C2.buf = sc2;
+                        C2.p = sc2 + GUARD;
+                        for (int path = CONTRL__PATH_AUTO; path <= CONTRL__PATH_LARGE; path++) {
+                            contrl__gemm_path_set(b, (contrl__gemm_path)path);
+                            memcpy(sc1, sc0, C0.len * sizeof(float));
+                            memcpy(sc2, sc0, C0.len * sizeof(float));
+                            contrl__gemm(b, m, n, k, alpha, A.p, A.rs, A.cs, B.p, B.rs, B.cs,
+                                         beta, C1.p, C1.rs, C1.cs);
+                            contrl__gemm(b, m, n, k, alpha, A.p, A.rs, A.cs, B.p, B.rs, B.cs,
+                                         beta, C2.p, C2.rs, C2.cs);
+                            cases++;
+                            if (!check_result(&C1, want, tol, msg, sizeof msg) &&
+                                failures++ == 0)
+                                snprintf(first, sizeof first,
+                                         "set %s path %s m=%lld n=%lld k=%lld A %s B %s C %s "
+                                         "alpha %g beta %g: %s",
+                                         set_names[set], path_names[path], (long long)m,
+                                         (long long)n, (long long)k, la ? "col" : "row",
+                                         lb ? "col" : "row", lc ? "col" : "row", (double)alpha,
+                                         (double)beta, msg);
+                            if (memcmp(sc1, sc2, C0.len * sizeof(float)) != 0 &&
+                                nondeterministic++ == 0 && failures == 0)
+                                snprintf(first, sizeof first,
+                                         "set %s path %s m=%lld n=%lld k=%lld: two runs differ",
+                                         set_names[set], path_names[path], (long long)m,
+                                         (long long)n, (long long)k);
+                        }
+                    }
+                }
+            }
+    ck_assert_int_eq(cases, (long)N_M * N_N * N_K * 8 * 3 * 4);
+    ck_assert_msg(failures == 0 && nondeterministic == 0,
+                  "%ld of %ld products wrong, %ld not bit-reproducible; first: %s", failures,
+                  cases, nondeterministic, first);
+    free(sa);
+    free(sb);
+    free(sc0);
+    free(sc1);
+    free(sc2);
+    free(da);
+    free(db);
+    free(dc);
+    free(dcin);
+    free(want);
+    free(b);
+}
+END_TEST
+
+/* AUTO must take the documented route (blas.h): the set's matrix-vector
+ * code for m <= 4 with unit column strides of B and C, the small-matrix
+ * context when m or n < 32, else the large one. Checked by bit-identity with
+ * the forced path; a set whose two contexts round alike cannot fail it
+ * wrongly. */
+START_TEST(gemm_auto_takes_the_documented_path)
+{
+    const contrl_kernels set = (contrl_kernels)_i;
+    contrl__blas *b = blas_alloc();
+    if (contrl__blas_init(b, set, "test_blas") != CONTRL_OK) {
+        ck_assert(!set_runs_here(set));
+        free(b);
+        return;
+    }
+    static const int64_t mnk[][3] = {{1, 256, 256}, {3, 65, 17},  {4, 129, 256}, {5, 64, 256},
+                                     {17, 129, 256}, {33, 17, 256}, {33, 64, 256}, {64, 64, 256},
+                                     {256, 64, 17}, {40, 40, 40}};
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 77);
+    for (size_t t = 0; t < sizeof mnk / sizeof mnk[0]; t++) {
+        const int64_t m = mnk[t][0], n = mnk[t][1], k = mnk[t][2];
+        matrix A = mat_new(m, k, ROW_MAJOR, 1, PAD_BITS);
+        matrix B = mat_new(k, n, ROW_MAJOR, 1, PAD_BITS);
+        matrix Ca = mat_new(m, n, ROW_MAJOR, 2, CANARY_BITS);
+        matrix Cf = mat_new(m, n, ROW_MAJOR, 2, CANARY_BITS);
+        float *dense = malloc((size_t)(m * k + k * n) * sizeof(float));
+        ck_assert_ptr_nonnull(dense);
+        fill_random(dense, (size_t)(m * k), &rng);
+        mat_load(&A, dense);
+        fill_random(dense, (size_t)(k * n), &rng);
+        mat_load(&B, dense);
+        free(dense);
+        contrl__gemm_path want = (m <= CONTRL__MATVEC_MAX_M && set != CONTRL_KERNELS_BLIS)
+                                     ? CONTRL__PATH_MATVEC
+                                 : (m < 32 || n < 32) ? CONTRL__PATH_SMALL
+                                                      : CONTRL__PATH_LARGE;
+        contrl__gemm_path_set(b, CONTRL__PATH_AUTO);
+        contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, 1, B.p, B.rs, 1, 0.0f, Ca.p, Ca.rs, 1);
+        contrl__gemm_path_set(b, want);
+        contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, 1, B.p, B.rs, 1, 0.0f, Cf.p, Cf.rs, 1);
+        ck_assert_msg(memcmp(Ca.buf, Cf.buf, Ca.len * sizeof(float)) == 0,
+                      "set %s, %lldx%lldx%lld: AUTO differs from forced %s", set_names[set],
+                      (long long)m, (long long)n, (long long)k, path_names[want]);
+        mat_free(&A);
+        mat_free(&B);
+        mat_free(&Ca);
+        mat_free(&Cf);
+    }
+    free(b);
+}
+END_TEST
+
+START_TEST(gemm_with_empty_dimensions_writes_only_beta_c)
+{
+    const contrl_kernels set = (contrl_kernels)_i;
+    contrl__blas *b = blas_alloc();
+    if (contrl__blas_init(b, set, "test_blas") != CONTRL_OK) {
+        ck_assert(!set_runs_here(set));
+        free(b);
+        return;
+    }
+    float a[64], bm[64];
+    for (int i = 0; i < 64; i++)
+        a[i] = bm[i] = 1.0f;
+    for (int path = CONTRL__PATH_AUTO; path <= CONTRL__PATH_LARGE; path++) {
+        contrl__gemm_path_set(b, (contrl__gemm_path)path);
+        /* m or n = 0: nothing at all is written. */
+        float c[8];
+        for (int i = 0; i < 8; i++)
+            c[i] = bits_float(CANARY_BITS);
+        contrl__gemm(b, 0, 4, 3, 1.0f, a, 3, 1, bm, 4, 1, 0.0f, c, 4, 1);
+        contrl__gemm(b, 2, 0, 3, 1.0f, a, 3, 1, bm, 4, 1, 0.0f, c, 4, 1);
+        for (int i = 0; i < 8; i++)
+            ck_assert_uint_eq(float_bits(c[i]), CANARY_BITS);
+        /* k = 0: C = beta C (0 when beta is 0, even over NaN). */
+        float c0[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
+        contrl__gemm(b, 2, 3, 0, 1.0f, a, 1, 1, bm, 3, 1, 0.0f, c0, 3, 1);
+        for (int i = 0; i < 6; i++)
+            ck_assert_msg(c0[i] == 0.0f, "set %s path %s k=0 beta=0: c[%d] = %g",
+                          set_names[set], path_names[path], i, (double)c0[i]);
+        float c2[6] = {1, 2, 3, 4, 5, 6};
+        contrl__gemm(b, 2, 3, 0, 1.0f, a, 1, 1, bm, 3, 1, -2.0f, c2, 3, 1);
+        for (int i = 0; i < 6; i++)
+            ck_assert_msg(c2[i] == -2.0f * (float)(i + 1), "set %s path %s k=0: c[%d] = %g",
+                          set_names[set], path_names[path], i, (double)c2[i]);
+    }
+    free(b);
+}
+END_TEST
+
+/* ---- the matrix-vector kernels directly --------------------------------- */
+
+typedef struct matvec_variant {
+    const char *name;
+    contrl__matvec_fn fn;
+    int (*runs_here)(void);
+} matvec_variant;
+
+static int always(void)
+{
+    return 1;
+}
+
+static const matvec_variant variants[] = {
+    {"generic", contrl__matvec_generic, always},
+    {"avx2", contrl__matvec_avx2, cpu_avx2_fma},
+    {"avx512", contrl__matvec_avx512, cpu_avx512f},
+};
+
+/* Loop test over the three variants. */
+START_TEST(matvec_matches_reference_and_keeps_row_canaries)
+{
+    const matvec_variant *v = &variants[_i];
+    if (!v->runs_here()) {
+        fprintf(stderr, "matvec %s: CPU lacks the instructions, not run\n", v->name);
+        return;
+    }
+    /* Column tails around every multiple of 8 (AVX2 lanes), 16 (AVX-512
+     * lanes), 24 and 64 (the two tile widths); k around the 2-, 4- and
+     * 8-way splits of the one-row kernel. */
+    static const int64_t ns[] = {1,  2,  3,  5,  7,  8,  9,  15, 16, 17, 23,  24,  25,  31, 32,
+                                 33, 47, 48, 49, 63, 64, 65, 79, 80, 97, 127, 128, 129, 200};
+    static const int64_t ks[] = {1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 64, 67};
+    enum { NS = sizeof ns / sizeof ns[0], KS = sizeof ks / sizeof ks[0] };
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 4242 + (uint64_t)_i);
+    long cases = 0, failures = 0;
+    char first[512] = "", msg[256];
+    enum { KMAX = 67, NMAX = 200, MMAX = CONTRL__MATVEC_MAX_M, PA = 2, PB = 3, PC = 5 };
+    float *sa = malloc(mat_cap(MMAX, KMAX, PA) * sizeof(float));
+    float *sb = malloc(mat_cap(KMAX, NMAX, PB) * sizeof(float));
+    float *sc = malloc(mat_cap(MMAX, NMAX, PC) * sizeof(float));
+    float *da = malloc(MMAX * KMAX * sizeof(float)), *db = malloc(KMAX * NMAX * sizeof(float));
+    float *dc = malloc(MMAX * NMAX * sizeof(float)), *dcin = malloc(MMAX * NMAX * sizeof(float));
+    float *want = malloc(MMAX * NMAX * sizeof(float));
+    ck_assert(sa && sb && sc && da && db && dc && dcin && want);
+    for (int64_t m = 1; m <= CONTRL__MATVEC_MAX_M; m++)
+        for (int in = 0; in < NS; in++)
+            for (int ik = 0; ik < KS; ik++) {
+                const int64_t n = ns[in], k = ks[ik];
+                const float amax = fill_random(da, (size_t)(m * k), &rng);
+                const float bmax = fill_random(db, (size_t)(k * n), &rng);
+                const float c0max = fill_random(dc, (size_t)(m * n), &rng);
+                for (int ab = 0; ab < 3; ab++) {
+                    const float alpha = alphas[ab], beta = betas[ab];
+                    if (beta == 0.0f)
+                        fill_value(dcin, (size_t)(m * n), NAN); /* must not be read */
+                    else
+                        memcpy(dcin, dc, (size_t)(m * n) * sizeof(float));
+                    memcpy(want, dcin, (size_t)(m * n) * sizeof(float));
+                    contrl__gemm_ref(m, n, k, alpha, da, k, 1, db, n, 1, beta, want, n, 1);
+                    const float tol =
+                        tolerance(k, alpha, amax, bmax, beta, beta == 0.0f ? 0.0f : c0max);
+                    for (int la = 0; la < 2; la++) {
+                        matrix A = mat_view(sa, m, k, (enum layout)la, PA, PAD_BITS);
+                        matrix B = mat_view(sb, k, n, ROW_MAJOR, PB, PAD_BITS);
+                        /* Rows of C are n + 5 apart: 5 canaries after each. */
+                        matrix C = mat_view(sc, m, n, ROW_MAJOR, PC, CANARY_BITS);
+                        mat_load(&A, da);
+                        mat_load(&B, db);
+                        mat_load(&C, dcin);
+                        v->fn(m, n, k, alpha, A.p, A.rs, A.cs, B.p, B.rs, beta, C.p, C.rs);
+                        cases++;
+                        if (!check_result(&C, want, tol, msg, sizeof msg) && failures++ == 0)
+                            snprintf(first, sizeof first,
+                                     "%s m=%lld n=%lld k=%lld A %s alpha %g beta %g: %s",
+                                     v->name, (long long)m, (long long)n, (long long)k,
+                                     la ? "col" : "row", (double)alpha, (double)beta, msg);
+                    }
+                }
+            }
+    free(sa);
+    free(sb);
+    free(sc);
+    free(da);
+    free(db);
+    free(dc);
+    free(dcin);
+    free(want);
+    ck_assert_msg(failures == 0, "%ld of %ld products wrong; first: %s", failures, cases, first);
+}
+END_TEST
+
+/* The library promises bit-identical results run to run (docs/kernels.md,
+ * Determinism): the same product through a fresh handle of the same set is
+ * bit-identical too. */
+START_TEST(same_product_twice_is_bit_identical_across_handles)
+{
+    const contrl_kernels set = (contrl_kernels)_i;
+    contrl__blas *b1 = blas_alloc(), *b2 = blas_alloc();
+    if (contrl__blas_init(b1, set, "test_blas") != CONTRL_OK) {
+        ck_assert(!set_runs_here(set));
+        free(b1);
+        free(b2);
+        return;
+    }
+    ck_assert_int_eq(contrl__blas_init(b2, set, "test_blas"), CONTRL_OK);
+    static const int64_t mnk[][3] = {{1, 256, 256}, {4, 6, 256}, {256, 256, 17}, {256, 6, 256}};
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 99);
+    for (size_t t = 0; t < sizeof mnk / sizeof mnk[0]; t++) {
+        const int64_t m = mnk[t][0], n = mnk[t][1], k = mnk[t][2];
+        matrix A = mat_new(m, k, ROW_MAJOR, 1, PAD_BITS);
+        matrix B = mat_new(k, n, ROW_MAJOR, 1, PAD_BITS);
+        matrix C1 = mat_new(m, n, ROW_MAJOR, 1, CANARY_BITS);
+        matrix C2 = mat_new(m, n, ROW_MAJOR, 1, CANARY_BITS);
+        /* Room for the largest of A, B and C. */
+        float *dense = malloc((size_t)(m * k + k * n + m * n) * sizeof(float));
+        ck_assert_ptr_nonnull(dense);
+        fill_random(dense, (size_t)(m * k), &rng);
+        mat_load(&A, dense);
+        fill_random(dense, (size_t)(k * n), &rng);
+        mat_load(&B, dense);
+        fill_random(dense, (size_t)(m * n), &rng);
+        mat_load(&C1, dense);
+        free(dense);
+        memcpy(C2.buf, C1.buf, C1.len * sizeof(float));
+        /* Something else in between, so no state can carry over unnoticed. */
+        contrl__gemm(b1, m, n, k, 0.5f, A.p, A.rs, 1, B.p, B.rs, 1, 1.0f, C1.p, C1.rs, 1);
+        contrl__gemm(b2, m, n, k, 0.5f, A.p, A.rs, 1, B.p, B.rs, 1, 1.0f, C2.p, C2.rs, 1);
+        ck_assert_msg(memcmp(C1.buf, C2.buf, C1.len * sizeof(float)) == 0,
+                      "set %s %lldx%lldx%lld differs between handles", set_names[set],
+                      (long long)m, (long long)n, (long long)k);
+        mat_free(&A);
+        mat_free(&B);
+        mat_free(&C1);
+        mat_free(&C2);
+    }
+    free(b1);
+    free(b2);
+}
+END_TEST
+
+static Suite *blas_suite(void)
+{
+    Suite *s = suite_create("blas");
+    TCase *tc = tcase_create("query");
+    tcase_add_test(tc, query_resolves_auto_from_the_cpu);
+    tcase_add_test(tc, query_describes_each_explicit_set_or_refuses_it_as_unsupported);
+    tcase_add_test(tc, query_rejects_unknown_sets_and_null_info);
+    tcase_add_test(tc, env_var_overrides_auto_but_not_an_explicit_set);
+    tcase_add_test(tc, net_kernels_resolve_like_query);
+    tcase_add_test(tc, query_with_smaller_info_size_writes_nothing_past_it);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("gemm");
+    /* The full sweep is 48384 products per set: seconds under sanitizers. */
+    tcase_set_timeout(tc, 50);
+    tcase_add_test(tc, gemm_ref_computes_a_hand_checked_product);
+    tcase_add_loop_test(tc, gemm_matches_reference_on_every_path_shape_and_layout,
+                        CONTRL_KERNELS_SKX, CONTRL_KERNELS_BLIS + 1);
+    tcase_add_loop_test(tc, gemm_auto_takes_the_documented_path, CONTRL_KERNELS_SKX,
+                        CONTRL_KERNELS_BLIS + 1);
+    tcase_add_loop_test(tc, gemm_with_empty_dimensions_writes_only_beta_c, CONTRL_KERNELS_SKX,
+                        CONTRL_KERNELS_BLIS + 1);
+    tcase_add_loop_test(tc, same_product_twice_is_bit_identical_across_handles,
+                        CONTRL_KERNELS_SKX, CONTRL_KERNELS_BLIS + 1);
+    tcase_add_loop_test(tc, matvec_matches_reference_and_keeps_row_canaries, 0,
+                        (int)(sizeof variants / sizeof variants[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(blas_suite());
+    srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY=verbose lists every test */
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

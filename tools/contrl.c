@@ -1,0 +1,1130 @@
+/*
+ * tools/contrl.c - the `contrl` command: train an agent on a built-in task,
+ * evaluate a checkpoint, describe the library. Uses only the public API
+ * (contrl/contrl.h); see docs/cli.md.
+ *
+ * Exit status: 0 success, 1 a library or file error, 2 bad arguments,
+ * 130 training interrupted by Ctrl-C (results still written).
+ */
+#include <contrl/contrl.h>
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
+#include <sys/ioctl.h> /* TIOCGWINSZ: not POSIX, so only where known to exist */
+#endif
+
+#include "svg.h"
+
+enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+/* Final evaluations (train's and eval's default) reset episode i with seed
+ * FINAL_EVAL_SEED + i, so `contrl eval` of a checkpoint repeats the number
+ * `contrl train` printed. */
+#define FINAL_EVAL_SEED 1000000000ull
+#define FINAL_EVAL_EPISODES 10u
+#define MAX_STEPS 1000000000000ull /* 1e12: flags above this are typos */
+
+/* Set by the SIGINT handler, polled by the progress callback. */
+static volatile sig_atomic_t g_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+/* ---- Messages -------------------------------------------------------------- */
+
+/* One-line error and a hint; returns EXIT_USAGE. cmd: "train", "eval",
+ * "info" or NULL for the top level. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("contrl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'contrl%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+    return EXIT_USAGE;
+}
+
+/* "contrl: <what>: <status text>: <detail>"; returns EXIT_FAILURE. */
+static int library_error(const char *what, contrl_status st)
+{
+    const char *detail = contrl_last_error();
+    fprintf(stderr, "contrl: %s: %s%s%s\n", what, contrl_status_string(st),
+            detail[0] != '\0' ? ": " : "", detail);
+    return EXIT_FAILURE;
+}
+
+static int file_error(const char *what, const char *path)
+{
+    fprintf(stderr, "contrl: %s '%s': %s\n", what, path, strerror(errno));
+    return EXIT_FAILURE;
+}
+
+/* ---- Argument parsing ------------------------------------------------------ */
+
+/* If argv[*i] is `flag`, as "--flag VALUE" or "--flag=VALUE", point *value at
+ * VALUE and return 1; return 0 for another argument, -1 (error printed) if
+ * the value is missing. */
+static int flag_value(const char *cmd, int argc, char **argv, int *i, const char *flag,
+                      const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(flag);
+    if (strncmp(a, flag, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0) {
+        usage_error(cmd, "option %s needs a value", flag);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+/* Whole decimal number in [min, max]; 0, or EXIT_USAGE after an error. */
+static int parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max,
+                     uint64_t *out)
+{
+    /* strtoull would accept " 12", "+12" and "-1" (as a huge value) */
+    if (s[0] < '0' || s[0] > '9')
+        return usage_error(cmd, "%s expects a whole number, not '%s'", flag, s);
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0')
+        return usage_error(cmd, "%s expects a whole number, not '%s'", flag, s);
+    if (errno == ERANGE || v < min || v > max)
+        return usage_error(cmd, "%s %s is out of range [%llu, %llu]", flag, s,
+                           (unsigned long long)min, (unsigned long long)max);
+    *out = v;
+    return 0;
+}
+
+static int parse_u32(const char *cmd, const char *flag, const char *s, uint32_t min, uint32_t max,
+                     uint32_t *out)
+{
+    uint64_t v;
+    int rc = parse_u64(cmd, flag, s, min, max, &v);
+    if (rc == 0)
+        *out = (uint32_t)v;
+    return rc;
+}
+
+/* Finite real number in (min, max]. */
+static int parse_real(const char *cmd, const char *flag, const char *s, double min, double max,
+                      double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (s[0] == '\0' || s[0] == ' ' || *end != '\0' || !isfinite(v))
+        return usage_error(cmd, "%s expects a number, not '%s'", flag, s);
+    if (errno == ERANGE || !(v > min && v <= max))
+        return usage_error(cmd, "%s %s is out of range (%g, %g]", flag, s, min, max);
+    *out = v;
+    return 0;
+}
+
+/* "256,256": 1..CONTRL_NET_MAX_HIDDEN widths of 1..65536. */
+static int parse_hidden(const char *cmd, const char *s, uint32_t *hidden, uint32_t *n_hidden)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return usage_error(cmd, "--hidden '%s' is too long", s);
+    strcpy(buf, s);
+    uint32_t n = 0;
+    char *tok = buf;
+    for (;;) {
+        char *comma = strchr(tok, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        if (n == CONTRL_NET_MAX_HIDDEN)
+            return usage_error(cmd, "--hidden '%s' has more than %d layers", s,
+                               CONTRL_NET_MAX_HIDDEN);
+        if (tok[0] == '\0')
+            return usage_error(cmd, "--hidden expects comma-separated layer widths like 256,256, "
+                                    "not '%s'", s);
+        if (parse_u32(cmd, "--hidden", tok, 1, 65536, &hidden[n]) != 0)
+            return EXIT_USAGE;
+        n++;
+        if (comma == NULL)
+            break;
+        tok = comma + 1;
+    }
+    *n_hidden = n;
+    return 0;
+}
+
+static bool is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+static bool known_task(const char *name)
+{
+    for (const char *const *t = contrl_env_names(); *t != NULL; t++)
+        if (strcmp(*t, name) == 0)
+            return true;
+    return false;
+}
+
+/* "pendulum, mountaincar" into buf. */
+static const char *task_list(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (const char *const *t = contrl_env_names(); *t != NULL; t++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", len ? ", " : "", *t);
+    }
+    return buf;
+}
+
+/* ---- Help -------------------------------------------------------------------- */
+
+static void print_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: contrl <command> [options]\n"
+            "\n"
+            "Deep reinforcement learning for continuous control with libcontrl %s.\n"
+            "\n"
+            "commands:\n"
+            "  train <algo> <task>   train an agent; writes a learning curve, logs and a checkpoint\n"
+            "  eval <checkpoint>     evaluate a saved agent\n"
+            "  info                  library version, matrix kernels and built-in tasks\n"
+            "\n"
+            "  contrl <command> --help   the options of a command\n"
+            "  contrl --version          print the version\n",
+            contrl_version_string());
+}
+
+static void print_train_help(void)
+{
+    char tasks[256];
+    printf("usage: contrl train <algo> <task> [options]\n"
+           "\n"
+           "Train an agent on a built-in task and write, in the output directory:\n"
+           "progress.csv, episodes.csv, evals.csv, curve.svg and agent.safetensors.\n"
+           "\n"
+           "  <algo>   ddpg, td3, sac, or sac-v1 (SAC with its state-value network)\n"
+           "  <task>   %s\n"
+           "\n"
+           "options:\n"
+           "  --steps N            environment steps to train for\n"
+           "  --seed S             seed of networks, noise, sampling and episodes (0)\n"
+           "  --out DIR            output directory, created with its parents\n"
+           "                       (runs/<algo>-<task>-<seed>)\n"
+           "  --eval-every N       evaluate every N steps; 0 = never (5000)\n"
+           "  --eval-episodes N    deterministic episodes per evaluation (10)\n"
+           "  --hidden W,W,...     hidden layer widths of actor and critics\n"
+           "  --batch N            minibatch size\n"
+           "  --lr X               learning rate of actor and critics\n"
+           "  --actor-lr X, --critic-lr X   each one separately\n"
+           "  --learning-starts N  uniform random actions for the first N steps\n"
+           "  --buffer N           replay buffer capacity (1000000, or the steps if fewer)\n"
+           "  --log-every N        steps between progress.csv rows and log lines (1000)\n"
+           "  --quiet              no progress line; only the final evaluation\n"
+           "\n"
+           "defaults: the algorithm's own (contrl/agent.h: TD3 and SAC hidden 256,256,\n"
+           "lr 3e-4, batch 256, learning starts 25000 (TD3) or 10000 (SAC); DDPG hidden\n"
+           "400,300, lr 1e-4/1e-3 (actor/critic), batch 64, learning starts 0), except:\n"
+           "  pendulum      steps 20000, learning-starts 1000, batch 256, lr 1e-3,\n"
+           "                hidden 64,64\n"
+           "  mountaincar   steps 100000, learning-starts 10000\n"
+           "  (other tasks  steps 100000)\n"
+           "The pendulum settings follow the TD3 paper's setup for its small tasks (1000\n"
+           "random warm-up steps, lr 1e-3), the RL Zoo's Pendulum-v1 budget for TD3 and\n"
+           "SAC (20000 steps, lr 1e-3), the TD3 reference code's batch of 256, and\n"
+           "64-64 networks, ample for a 3-dimensional task (RLtools uses the same);\n"
+           "docs/cli.md gives the details. Every flag overrides them.\n"
+           "\n"
+           "Ctrl-C stops training cleanly: results are written, exit status 130.\n"
+           "Ends with the final evaluation: %u deterministic episodes on a separate env\n"
+           "instance, seeds %llu..%llu (as `contrl eval` uses by default).\n",
+           task_list(tasks, sizeof tasks), FINAL_EVAL_EPISODES,
+           (unsigned long long)FINAL_EVAL_SEED,
+           (unsigned long long)FINAL_EVAL_SEED + FINAL_EVAL_EPISODES - 1);
+}
+
+static void print_eval_help(void)
+{
+    char tasks[256];
+    printf("usage: contrl eval <checkpoint> [options]\n"
+           "\n"
+           "Load a checkpoint written by `contrl train` (or contrl_agent_save) and print\n"
+           "the mean and standard deviation of the return of deterministic episodes.\n"
+           "\n"
+           "options:\n"
+           "  --task T        the task to evaluate on: %s\n"
+           "                  (default: the task the checkpoint records)\n"
+           "  --episodes N    episodes to run (%u)\n"
+           "  --seed S        episode i starts from seed S + i (%llu, as the final\n"
+           "                  evaluation of `contrl train`)\n",
+           task_list(tasks, sizeof tasks), FINAL_EVAL_EPISODES,
+           (unsigned long long)FINAL_EVAL_SEED);
+}
+
+static void print_info_help(void)
+{
+    printf("usage: contrl info\n"
+           "\n"
+           "Print the library's version, the matrix kernel set it selects on this machine\n"
+           "(CONTRL_BLIS_ARCH=skx|zen3|haswell|generic|blis overrides it), the BLIS version\n"
+           "and what BLIS's own detection would pick, and the built-in tasks.\n");
+}
+
+/* ---- contrl --version, contrl info --------------------------------------- */
+
+static int cmd_version(void)
+{
+    if (strcmp(contrl_version_string(), CONTRL_VERSION_STRING) == 0)
+        printf("contrl %s\n", contrl_version_string());
+    else
+        printf("contrl %s (built against headers %s)\n", contrl_version_string(),
+               CONTRL_VERSION_STRING);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) {
+            print_info_help();
+            return 0;
+        }
+        return usage_error("info", "unexpected argument '%s'", argv[i]);
+    }
+    int rc = 0;
+    printf("libcontrl %s (headers %s)\n", contrl_version_string(), CONTRL_VERSION_STRING);
+
+    contrl_blas_info bi;
+    memset(&bi, 0, sizeof bi);
+    bi.size = sizeof bi;
+    contrl_status st = contrl_blas_query(CONTRL_KERNELS_AUTO, &bi);
+    printf("\nmatrix kernels\n");
+    if (st == CONTRL_OK) {
+        printf("  kernel set       %s\n", bi.name);
+        printf("  description      %s\n", bi.description);
+        printf("  chosen by        %s\n", bi.source);
+        printf("  BLIS version     %s\n", bi.blis_version);
+        printf("  BLIS detection   %s (what BLIS alone would use)\n", bi.blis_detected);
+        printf("  CPU features     AVX-512F %s, AVX2+FMA %s\n", bi.cpu_avx512f ? "yes" : "no",
+               bi.cpu_avx2_fma ? "yes" : "no");
+    } else {
+        rc = library_error("cannot resolve the kernel set", st);
+    }
+
+    printf("\nbuilt-in tasks\n");
+    for (const char *const *t = contrl_env_names(); *t != NULL; t++) {
+        contrl_env env;
+        st = contrl_env_make(*t, NULL, &env);
+        if (st != CONTRL_OK) {
+            rc = library_error(*t, st);
+            continue;
+        }
+        printf("  %-14s obs %u, action %u in [%g, %g]", *t, env.obs_dim, env.action_dim,
+               (double)env.action_low[0], (double)env.action_high[0]);
+        if (env.max_episode_steps > 0)
+            printf(", at most %u steps per episode", env.max_episode_steps);
+        printf("\n");
+        contrl_env_close(&env);
+    }
+    printf("\nalgorithms\n  ddpg, td3, sac, sac-v1\n");
+    return rc;
+}
+
+/* ---- contrl eval ------------------------------------------------------------ */
+
+static int cmd_eval(int argc, char **argv)
+{
+    const char *path = NULL, *task = NULL, *v;
+    uint64_t seed = FINAL_EVAL_SEED;
+    uint32_t episodes = FINAL_EVAL_EPISODES;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int m;
+        if (is_help(a)) {
+            print_eval_help();
+            return 0;
+        } else if ((m = flag_value("eval", argc, argv, &i, "--task", &v)) != 0) {
+            if (m < 0)
+                return EXIT_USAGE;
+            task = v;
+        } else if ((m = flag_value("eval", argc, argv, &i, "--episodes", &v)) != 0) {
+            if (m < 0 || parse_u32("eval", "--episodes", v, 1, 1000000, &episodes) != 0)
+                return EXIT_USAGE;
+        } else if ((m = flag_value("eval", argc, argv, &i, "--seed", &v)) != 0) {
+            if (m < 0 || parse_u64("eval", "--seed", v, 0, UINT64_MAX, &seed) != 0)
+                return EXIT_USAGE;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("eval", "unknown option '%s'", a);
+        } else if (path == NULL) {
+            path = a;
+        } else {
+            return usage_error("eval", "unexpected argument '%s'", a);
+        }
+    }
+    char tasks[256];
+    if (path == NULL)
+        return usage_error("eval", "missing the checkpoint file");
+    if (task != NULL && !known_task(task))
+        return usage_error("eval", "unknown task '%s' (known: %s)", task,
+                           task_list(tasks, sizeof tasks));
+
+    contrl_agent *agent = NULL;
+    contrl_status st = contrl_agent_load(path, NULL, &agent);
+    if (st != CONTRL_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "cannot load checkpoint '%s'", path);
+        return library_error(what, st);
+    }
+    /* the task the agent was trained on, as its checkpoint records it */
+    const char *saved = contrl_agent_env_name(agent);
+    if (task == NULL) {
+        if (saved == NULL || saved[0] == '\0' || !known_task(saved)) {
+            int rc;
+            if (saved == NULL || saved[0] == '\0')
+                rc = usage_error("eval", "checkpoint '%s' does not record its task; pass --task "
+                                         "(one of: %s)", path, task_list(tasks, sizeof tasks));
+            else
+                rc = usage_error("eval", "checkpoint '%s' was trained on '%s', not a built-in "
+                                         "task; pass --task (one of: %s)", path, saved,
+                                 task_list(tasks, sizeof tasks));
+            contrl_agent_destroy(agent);
+            return rc;
+        }
+        task = saved;
+    } else if (saved != NULL && saved[0] != '\0' && strcmp(saved, task) != 0) {
+        fprintf(stderr, "contrl: note: the agent was trained on '%s', evaluating it on '%s'\n",
+                saved, task);
+    }
+    contrl_env env;
+    if ((st = contrl_env_make(task, NULL, &env)) != CONTRL_OK) {
+        contrl_agent_destroy(agent);
+        return library_error("cannot create the task", st);
+    }
+    double mean, std;
+    st = contrl_agent_evaluate(agent, &env, episodes, seed, &mean, &std);
+    contrl_env_close(&env);
+    contrl_agent_destroy(agent);
+    if (st != CONTRL_OK)
+        return library_error("evaluation failed", st);
+    printf("%.2f ± %.2f over %u episodes\n", mean, std, episodes);
+    return 0;
+}
+
+/* ---- contrl train ------------------------------------------------------------ */
+
+typedef struct train_opts {
+    const char *algo_name, *task, *out;
+    contrl_algo algo;
+    bool value_net; /* sac-v1 */
+    bool quiet;
+    uint64_t steps, seed, eval_every, learning_starts, buffer, log_every;
+    uint32_t eval_episodes, batch, n_hidden, hidden[CONTRL_NET_MAX_HIDDEN];
+    double actor_lr, critic_lr;
+    /* which of them the command line set */
+    bool has_steps, has_learning_starts, has_buffer, has_batch, has_hidden, has_actor_lr,
+        has_critic_lr;
+} train_opts;
+
+/* Growable columns of doubles (the curve's data). */
+typedef struct columns {
+    double *c[3];
+    size_t n, cap;
+} columns;
+
+static int columns_push(columns *t, double a, double b, double c)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        for (int k = 0; k < 3; k++) {
+            double *p = realloc(t->c[k], cap * sizeof *p);
+            if (p == NULL)
+                return -1;
+            t->c[k] = p;
+        }
+        t->cap = cap;
+    }
+    t->c[0][t->n] = a;
+    t->c[1][t->n] = b;
+    t->c[2][t->n] = c;
+    t->n++;
+    return 0;
+}
+
+static void columns_free(columns *t)
+{
+    for (int k = 0; k < 3; k++)
+        free(t->c[k]);
+}
+
+/* State shared with the progress callback. */
+typedef struct run {
+    const train_opts *o;
+    bool is_sac;
+    bool show;          /* progress output on stderr */
+    bool tty;           /* stderr is a terminal: one line redrawn with \r */
+    bool line_open;     /* a \r line is on screen, not yet ended with \n */
+    bool out_of_memory;
+    FILE *progress_csv, *episodes_csv, *evals_csv;
+    columns episodes;   /* step at episode end, return, - */
+    columns evals;      /* step, mean, std */
+    uint64_t episodes_seen;
+    uint64_t row_step;  /* last progress.csv row */
+    double row_time;
+    uint64_t rate_step; /* window for the displayed speed */
+    double rate_time, rate;
+    double drawn_at;    /* p->seconds of the last redraw */
+    contrl_progress last;
+} run;
+
+static void csv_num(FILE *f, double v, const char *fmt, char sep)
+{
+    if (isfinite(v))
+        fprintf(f, fmt, v);
+    fputc(sep, f);
+}
+
+static void write_row(run *r, const contrl_progress *p)
+{
+    FILE *f = r->progress_csv;
+    double dt = p->seconds - r->row_time;
+    double rate = dt > 0.0 ? (double)(p->step - r->row_step) / dt : NAN;
+    bool trained = p->stats.updates > 0;
+    fprintf(f, "%llu,%llu,", (unsigned long long)p->step, (unsigned long long)p->episodes);
+    csv_num(f, p->mean_return, "%.6g", ',');
+    csv_num(f, p->eval_mean, "%.6g", ',');
+    csv_num(f, p->eval_std, "%.6g", ',');
+    csv_num(f, trained ? p->stats.critic_loss : NAN, "%.6g", ',');
+    csv_num(f, trained ? p->stats.actor_loss : NAN, "%.6g", ',');
+    csv_num(f, trained ? p->stats.mean_q : NAN, "%.6g", ',');
+    csv_num(f, r->is_sac ? p->stats.alpha : NAN, "%.6g", ',');
+    csv_num(f, rate, "%.1f", '\n');
+    fflush(f); /* so `tail -f progress.csv` follows the run */
+    r->row_step = p->step;
+    r->row_time = p->seconds;
+}
+
+static int terminal_width(void)
+{
+#ifdef TIOCGWINSZ
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+        return ws.ws_col;
+#endif
+    return 80;
+}
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += (*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* The progress line: steps, %, speed, recent return, last evaluation, ETA,
+ * alpha (SAC). On a terminal, redrawn in place and cut to its width. */
+static void draw(run *r, const contrl_progress *p)
+{
+    /* speed over a window of >= 2 s: the random warm-up runs much faster
+     * than training, so the average since the start would mislead the ETA */
+    if (p->seconds - r->rate_time >= 2.0) {
+        r->rate = (double)(p->step - r->rate_step) / (p->seconds - r->rate_time);
+        r->rate_step = p->step;
+        r->rate_time = p->seconds;
+    }
+    double rate = r->rate > 0.0 ? r->rate : p->steps_per_s;
+    /* parts in display order; rank: which to keep first on a narrow terminal */
+    enum { STEPS, SPEED, RETURN, EVAL, ETA, ALPHA, N_PARTS };
+    static const int rank[N_PARTS] = {STEPS, ETA, EVAL, RETURN, SPEED, ALPHA};
+    char part[N_PARTS][96] = {{0}};
+    int digits = snprintf(NULL, 0, "%llu", (unsigned long long)p->total_steps);
+    snprintf(part[STEPS], sizeof part[0], "%*llu/%llu %3.0f%%", digits,
+             (unsigned long long)p->step, (unsigned long long)p->total_steps,
+             100.0 * (double)p->step / (double)p->total_steps);
+    snprintf(part[SPEED], sizeof part[0], "%5.0f steps/s", rate);
+    if (isfinite(p->mean_return))
+        snprintf(part[RETURN], sizeof part[0], "return %7.1f", p->mean_return);
+    else
+        snprintf(part[RETURN], sizeof part[0], "return %7s", "-");
+    if (isfinite(p->eval_mean))
+        snprintf(part[EVAL], sizeof part[0], "eval %.1f ± %.1f", p->eval_mean, p->eval_std);
+    if (r->rate > 0.0) {
+        unsigned long s = (unsigned long)((double)(p->total_steps - p->step) / r->rate + 0.5);
+        snprintf(part[ETA], sizeof part[0], "ETA %02lu:%02lu", s / 60, s % 60);
+    } else {
+        snprintf(part[ETA], sizeof part[0], "ETA --:--"); /* no 2 s window measured yet */
+    }
+    if (r->is_sac && isfinite(p->stats.alpha))
+        snprintf(part[ALPHA], sizeof part[0], "alpha %.3g", (double)p->stats.alpha);
+
+    /* On a terminal the line must not wrap, which would defeat the \r
+     * redraw: the parts that do not fit its width are left out whole. */
+    size_t cols = r->tty ? (size_t)terminal_width() - 1 : (size_t)-1, used = 0;
+    bool keep[N_PARTS] = {false};
+    for (int k = 0; k < N_PARTS; k++) {
+        size_t len = utf8_chars(part[rank[k]]);
+        if (len > 0 && used + len + (used ? 2 : 0) <= cols) {
+            keep[rank[k]] = true;
+            used += len + (used ? 2 : 0);
+        }
+    }
+    char line[N_PARTS * 98] = "";
+    for (int i = 0; i < N_PARTS; i++) {
+        if (!keep[i])
+            continue;
+        if (line[0] != '\0')
+            strcat(line, "  ");
+        strcat(line, part[i]);
+    }
+    if (r->tty) {
+        fprintf(stderr, "\r%s\033[K", line);
+        r->line_open = true;
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+    r->drawn_at = p->seconds;
+}
+
+/* End an open \r line before other output on stderr. */
+static void end_line(run *r)
+{
+    if (r->line_open) {
+        fputc('\n', stderr);
+        r->line_open = false;
+    }
+}
+
+/* Called after every env step (progress_interval 1) so that each finished
+ * episode is seen: the library reports only the last episode's return. */
+static int on_progress(const contrl_progress *p, void *user)
+{
+    run *r = user;
+    r->last = *p;
+    if (p->episodes > r->episodes_seen) {
+        /* at most one episode ends per step, so this is every episode */
+        r->episodes_seen = p->episodes;
+        if (columns_push(&r->episodes, (double)p->step, p->last_return, 0.0) != 0)
+            r->out_of_memory = true;
+        fprintf(r->episodes_csv, "%llu,%llu,%.6g\n", (unsigned long long)p->episodes,
+                (unsigned long long)p->step, p->last_return);
+    }
+    if (p->is_eval) {
+        if (columns_push(&r->evals, (double)p->step, p->eval_mean, p->eval_std) != 0)
+            r->out_of_memory = true;
+        fprintf(r->evals_csv, "%llu,%.6g,%.6g\n", (unsigned long long)p->step, p->eval_mean,
+                p->eval_std);
+        fflush(r->evals_csv);
+    }
+    bool stop = g_interrupted != 0 || r->out_of_memory;
+    bool row = p->is_eval || p->step == p->total_steps || p->step % r->o->log_every == 0 || stop;
+    if (row) {
+        write_row(r, p);
+        fflush(r->episodes_csv);
+    }
+    if (r->show && (row || (r->tty && p->seconds - r->drawn_at >= 0.25)))
+        draw(r, p);
+    return stop;
+}
+
+static int make_dirs(const char *path)
+{
+    char *tmp = strdup(path);
+    if (tmp == NULL)
+        return -1;
+    int rc = 0;
+    for (char *c = tmp + 1; rc == 0; c++) {
+        if (*c != '/' && *c != '\0')
+            continue;
+        char saved = *c;
+        *c = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            rc = -1;
+        *c = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(tmp);
+    struct stat sb;
+    if (rc == 0 && stat(path, &sb) != 0)
+        rc = -1;
+    if (rc == 0 && !S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        rc = -1;
+    }
+    return rc;
+}
+
+/* dir/name into a new string (NULL if out of memory). */
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static const char *algo_title(const train_opts *o)
+{
+    switch (o->algo) {
+    case CONTRL_ALGO_DDPG: return "DDPG";
+    case CONTRL_ALGO_TD3: return "TD3";
+    default: return o->value_net ? "SAC (v1, value network)" : "SAC";
+    }
+}
+
+static int write_curve(const char *path, const train_opts *o, const run *r, double final_step,
+                       double final_mean, double final_std)
+{
+    columns ev = r->evals;
+    size_t n = ev.n;
+    /* the final evaluation joins the curve unless one ran at that step */
+    bool add_final = isfinite(final_mean) && (n == 0 || ev.c[0][n - 1] < final_step);
+    size_t m = n + (add_final ? 1 : 0);
+    double *buf = malloc(4 * (m ? m : 1) * sizeof *buf);
+    if (buf == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    double *x = buf, *mean = buf + m, *lo = buf + 2 * m, *hi = buf + 3 * m;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = ev.c[0][i];
+        mean[i] = ev.c[1][i];
+        lo[i] = ev.c[1][i] - ev.c[2][i];
+        hi[i] = ev.c[1][i] + ev.c[2][i];
+    }
+    if (add_final) {
+        x[n] = final_step;
+        mean[n] = final_mean;
+        lo[n] = final_mean - final_std;
+        hi[n] = final_mean + final_std;
+    }
+    char title[160];
+    snprintf(title, sizeof title, "%s on %s, seed %llu", algo_title(o), o->task,
+             (unsigned long long)o->seed);
+    svg_series s[2];
+    memset(s, 0, sizeof s);
+    s[0].label = "training episode return";
+    s[0].x = r->episodes.c[0];
+    s[0].y = r->episodes.c[1];
+    s[0].n = r->episodes.n;
+    s[0].color = "#1f77b4";
+    s[0].width = 1.0;
+    s[0].opacity = 0.45;
+    s[1].label = "evaluation mean ± std";
+    s[1].x = x;
+    s[1].y = mean;
+    s[1].y_lo = lo;
+    s[1].y_hi = hi;
+    s[1].n = m;
+    s[1].color = "#d62728";
+    s[1].width = 2.5;
+    s[1].band_opacity = 0.2;
+    s[1].markers = 1;
+    svg_chart c;
+    memset(&c, 0, sizeof c);
+    c.title = title;
+    c.xlabel = "environment steps";
+    c.ylabel = "episode return";
+    c.series = s;
+    c.n_series = 2;
+    c.x_include_zero = 1;
+    c.empty_note = "no finished episodes";
+    int rc = svg_save_chart(path, &c);
+    int saved = errno;
+    free(buf);
+    errno = saved;
+    return rc;
+}
+
+/* Task defaults, applied before the command-line overrides; returns the
+ * default step budget. docs/cli.md says where they come from. */
+static uint64_t task_defaults(const char *task, contrl_agent_config *cfg)
+{
+    if (strcmp(task, "pendulum") == 0) {
+        cfg->learning_starts = 1000;
+        cfg->batch_size = 256;
+        cfg->n_hidden = 2;
+        cfg->hidden[0] = cfg->hidden[1] = 64;
+        cfg->actor_lr = 1e-3f;
+        cfg->critic_lr = 1e-3f;
+        return 20000;
+    }
+    if (strcmp(task, "mountaincar") == 0) {
+        cfg->learning_starts = 10000;
+        return 100000;
+    }
+    return 100000;
+}
+
+static int parse_train(int argc, char **argv, train_opts *o, bool *help)
+{
+    const char *v;
+    const char *pos[2] = {NULL, NULL};
+    int n_pos = 0;
+    static const char C[] = "train";
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int m = 0, rc = 0;
+        if (is_help(a)) {
+            *help = true;
+            return 0;
+        }
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            o->quiet = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--steps", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--steps", v, 1, MAX_STEPS, &o->steps);
+            o->has_steps = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--seed", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--seed", v, 0, UINT64_MAX, &o->seed);
+        } else if ((m = flag_value(C, argc, argv, &i, "--out", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : 0;
+            if (rc == 0 && v[0] == '\0')
+                rc = usage_error(C, "--out expects a directory");
+            o->out = v;
+        } else if ((m = flag_value(C, argc, argv, &i, "--eval-every", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--eval-every", v, 0, MAX_STEPS, &o->eval_every);
+        } else if ((m = flag_value(C, argc, argv, &i, "--eval-episodes", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE
+                       : parse_u32(C, "--eval-episodes", v, 1, 100000, &o->eval_episodes);
+        } else if ((m = flag_value(C, argc, argv, &i, "--hidden", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_hidden(C, v, o->hidden, &o->n_hidden);
+            o->has_hidden = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--batch", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u32(C, "--batch", v, 1, 65536, &o->batch);
+            o->has_batch = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--lr", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_real(C, "--lr", v, 0.0, 1.0, &o->actor_lr);
+            o->critic_lr = o->actor_lr;
+            o->has_actor_lr = o->has_critic_lr = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--actor-lr", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_real(C, "--actor-lr", v, 0.0, 1.0, &o->actor_lr);
+            o->has_actor_lr = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--critic-lr", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_real(C, "--critic-lr", v, 0.0, 1.0, &o->critic_lr);
+            o->has_critic_lr = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--learning-starts", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE
+                       : parse_u64(C, "--learning-starts", v, 0, MAX_STEPS, &o->learning_starts);
+            o->has_learning_starts = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--buffer", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--buffer", v, 1, MAX_STEPS, &o->buffer);
+            o->has_buffer = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--log-every", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--log-every", v, 1, MAX_STEPS, &o->log_every);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = usage_error(C, "unknown option '%s'", a);
+        } else if (n_pos < 2) {
+            pos[n_pos++] = a;
+        } else {
+            rc = usage_error(C, "unexpected argument '%s'", a);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    char tasks[256];
+    if (n_pos == 0)
+        return usage_error(C, "missing <algo> (ddpg, td3, sac or sac-v1) and <task> (%s)",
+                           task_list(tasks, sizeof tasks));
+    o->algo_name = pos[0];
+    if (strcmp(pos[0], "ddpg") == 0)
+        o->algo = CONTRL_ALGO_DDPG;
+    else if (strcmp(pos[0], "td3") == 0)
+        o->algo = CONTRL_ALGO_TD3;
+    else if (strcmp(pos[0], "sac") == 0)
+        o->algo = CONTRL_ALGO_SAC;
+    else if (strcmp(pos[0], "sac-v1") == 0) {
+        o->algo = CONTRL_ALGO_SAC;
+        o->value_net = true;
+    } else
+        return usage_error(C, "unknown algorithm '%s' (known: ddpg, td3, sac, sac-v1)", pos[0]);
+    if (n_pos < 2)
+        return usage_error(C, "missing <task> (%s)", task_list(tasks, sizeof tasks));
+    if (!known_task(pos[1]))
+        return usage_error(C, "unknown task '%s' (known: %s)", pos[1],
+                           task_list(tasks, sizeof tasks));
+    o->task = pos[1];
+    return 0;
+}
+
+static contrl_status create_agent(const train_opts *o, const contrl_agent_config *cfg,
+                                  contrl_agent **agent)
+{
+    if (o->algo == CONTRL_ALGO_DDPG)
+        return contrl_ddpg_create(cfg, NULL, agent);
+    if (o->algo == CONTRL_ALGO_TD3)
+        return contrl_td3_create(cfg, NULL, agent);
+    contrl_sac_config sac = contrl_sac_config_default();
+    sac.value_net = o->value_net;
+    return contrl_sac_create(cfg, &sac, agent);
+}
+
+static void print_hidden(FILE *f, const contrl_agent_config *cfg)
+{
+    for (uint32_t i = 0; i < cfg->n_hidden; i++)
+        fprintf(f, "%s%u", i ? "," : "", cfg->hidden[i]);
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    memset(&o, 0, sizeof o);
+    o.eval_every = 5000;
+    o.eval_episodes = 10;
+    o.log_every = 1000;
+    bool help = false;
+    int rc = parse_train(argc, argv, &o, &help);
+    if (rc != 0)
+        return rc;
+    if (help) {
+        print_train_help();
+        return 0;
+    }
+
+    /* settings: algorithm defaults, then the task's, then the flags */
+    contrl_agent_config cfg = contrl_agent_config_default(o.algo);
+    uint64_t default_steps = task_defaults(o.task, &cfg);
+    if (!o.has_steps)
+        o.steps = default_steps;
+    if (o.has_learning_starts)
+        cfg.learning_starts = o.learning_starts;
+    if (o.has_batch)
+        cfg.batch_size = o.batch;
+    if (o.has_actor_lr)
+        cfg.actor_lr = (float)o.actor_lr;
+    if (o.has_critic_lr)
+        cfg.critic_lr = (float)o.critic_lr;
+    if (o.has_hidden) {
+        cfg.n_hidden = o.n_hidden;
+        memcpy(cfg.hidden, o.hidden, sizeof cfg.hidden);
+    }
+    /* a buffer larger than the run never fills: same learning, less memory */
+    if (o.has_buffer)
+        cfg.buffer_capacity = o.buffer;
+    else if (o.steps < cfg.buffer_capacity)
+        cfg.buffer_capacity = o.steps > cfg.batch_size ? o.steps : cfg.batch_size;
+    cfg.seed = o.seed;
+
+    char default_out[512];
+    if (o.out == NULL) {
+        snprintf(default_out, sizeof default_out, "runs/%s-%s-%llu", o.algo_name, o.task,
+                 (unsigned long long)o.seed);
+        o.out = default_out;
+    }
+
+    char *p_progress = path_join(o.out, "progress.csv");
+    char *p_episodes = path_join(o.out, "episodes.csv");
+    char *p_evals = path_join(o.out, "evals.csv");
+    char *p_curve = path_join(o.out, "curve.svg");
+    char *p_ckpt = path_join(o.out, "agent.safetensors");
+    contrl_env env, eval_env;
+    memset(&env, 0, sizeof env);
+    memset(&eval_env, 0, sizeof eval_env);
+    contrl_agent *agent = NULL;
+    run r;
+    memset(&r, 0, sizeof r);
+    contrl_status st;
+    rc = EXIT_FAILURE;
+
+    if (!p_progress || !p_episodes || !p_evals || !p_curve || !p_ckpt) {
+        fprintf(stderr, "contrl: out of memory\n");
+        goto done;
+    }
+    if ((st = contrl_env_make(o.task, NULL, &env)) != CONTRL_OK ||
+        (st = contrl_env_make(o.task, NULL, &eval_env)) != CONTRL_OK) {
+        library_error("cannot create the task", st);
+        goto done;
+    }
+    cfg.obs_dim = env.obs_dim;
+    cfg.action_dim = env.action_dim;
+    cfg.action_low = env.action_low;
+    cfg.action_high = env.action_high;
+    if ((st = create_agent(&o, &cfg, &agent)) != CONTRL_OK) {
+        library_error("cannot create the agent", st);
+        goto done;
+    }
+    if (make_dirs(o.out) != 0) {
+        file_error("cannot create the output directory", o.out);
+        goto done;
+    }
+    r.o = &o;
+    r.is_sac = o.algo == CONTRL_ALGO_SAC;
+    r.show = !o.quiet;
+    r.tty = isatty(STDERR_FILENO) != 0;
+    r.drawn_at = -1.0;
+    if ((r.progress_csv = fopen(p_progress, "w")) == NULL) {
+        file_error("cannot create", p_progress);
+        goto done;
+    }
+    if ((r.episodes_csv = fopen(p_episodes, "w")) == NULL) {
+        file_error("cannot create", p_episodes);
+        goto done;
+    }
+    if ((r.evals_csv = fopen(p_evals, "w")) == NULL) {
+        file_error("cannot create", p_evals);
+        goto done;
+    }
+    fputs("step,episodes,mean_return,eval_mean,eval_std,critic_loss,actor_loss,mean_q,alpha,"
+          "steps_per_s\n", r.progress_csv);
+    fputs("episode,step,return\n", r.episodes_csv);
+    fputs("step,eval_mean,eval_std\n", r.evals_csv);
+
+    if (!o.quiet) {
+        contrl_blas_info bi;
+        memset(&bi, 0, sizeof bi);
+        bi.size = sizeof bi;
+        bool kernels = contrl_blas_query(CONTRL_KERNELS_AUTO, &bi) == CONTRL_OK;
+        fprintf(stderr, "contrl: training %s on %s for %llu steps, seed %llu -> %s\n",
+                algo_title(&o), o.task, (unsigned long long)o.steps, (unsigned long long)o.seed,
+                o.out);
+        fprintf(stderr, "contrl: hidden ");
+        print_hidden(stderr, &cfg);
+        fprintf(stderr, ", batch %u, lr %g/%g (actor/critic), learning starts %llu, buffer %llu, "
+                        "kernels %s\n",
+                cfg.batch_size, (double)cfg.actor_lr, (double)cfg.critic_lr,
+                (unsigned long long)cfg.learning_starts, (unsigned long long)cfg.buffer_capacity,
+                kernels ? bi.name : "?");
+    }
+    if (cfg.learning_starts >= o.steps)
+        fprintf(stderr, "contrl: warning: learning starts at step %llu, after the last step "
+                        "(%llu): the agent will only act randomly\n",
+                (unsigned long long)cfg.learning_starts, (unsigned long long)o.steps);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    struct sigaction old_sa;
+    /* a shell starts background jobs of scripts with SIGINT ignored, so
+     * that Ctrl-C spares them: keep it that way */
+    if (sigaction(SIGINT, NULL, &old_sa) == 0 && old_sa.sa_handler != SIG_IGN)
+        sigaction(SIGINT, &sa, NULL);
+
+    contrl_learn_config lc = contrl_learn_config_default();
+    lc.eval_env = o.eval_every > 0 ? &eval_env : NULL;
+    lc.eval_interval = o.eval_every > 0 ? o.eval_every : lc.eval_interval;
+    lc.eval_episodes = o.eval_episodes;
+    lc.progress_interval = 1;
+    lc.callback = on_progress;
+    lc.user = &r;
+    contrl_status learn_st = contrl_agent_learn_ex(agent, &env, o.steps, &lc);
+    end_line(&r);
+    bool interrupted = g_interrupted != 0;
+    rc = 0;
+    if (learn_st != CONTRL_OK)
+        rc = library_error("training failed", learn_st);
+    else if (r.out_of_memory) {
+        fprintf(stderr, "contrl: out of memory recording the learning curve\n");
+        rc = EXIT_FAILURE;
+    }
+    if (interrupted)
+        fprintf(stderr, "contrl: interrupted at step %llu of %llu; writing the results\n",
+                (unsigned long long)r.last.step, (unsigned long long)o.steps);
+
+    /* the final evaluation, on the separate eval env with fixed seeds */
+    double final_mean = NAN, final_std = NAN;
+    if (rc == 0) {
+        st = contrl_agent_evaluate(agent, &eval_env, FINAL_EVAL_EPISODES, FINAL_EVAL_SEED,
+                                   &final_mean, &final_std);
+        if (st != CONTRL_OK) {
+            rc = library_error("final evaluation failed", st);
+        } else {
+            printf("final evaluation over %u episodes: %.2f ± %.2f\n", FINAL_EVAL_EPISODES,
+                   final_mean, final_std);
+            fflush(stdout);
+        }
+    }
+    if (rc == 0) {
+        st = contrl_agent_save(agent, p_ckpt, 0);
+        if (st == CONTRL_ERR_UNSUPPORTED) /* save not in this build yet: a warning only */
+            fprintf(stderr, "contrl: warning: checkpoint %s not written: %s: %s\n", p_ckpt,
+                    contrl_status_string(st), contrl_last_error());
+        else if (st != CONTRL_OK)
+            rc = library_error("cannot write the checkpoint", st);
+    }
+    if (write_curve(p_curve, &o, &r, (double)r.last.step, final_mean, final_std) != 0)
+        rc = file_error("cannot write", p_curve);
+    FILE **files[] = {&r.progress_csv, &r.episodes_csv, &r.evals_csv};
+    const char *names[] = {p_progress, p_episodes, p_evals};
+    for (int k = 0; k < 3; k++) {
+        bool bad = ferror(*files[k]) != 0;
+        if (fclose(*files[k]) != 0 || bad)
+            rc = file_error("cannot write", names[k]);
+        *files[k] = NULL;
+    }
+    if (!o.quiet && rc == 0)
+        fprintf(stderr, "contrl: wrote %s/{progress.csv,episodes.csv,evals.csv,curve.svg%s}\n",
+                o.out, st == CONTRL_OK ? ",agent.safetensors" : "");
+    if (rc == 0 && interrupted)
+        rc = EXIT_INTERRUPTED;
+
+done:
+    if (r.progress_csv)
+        fclose(r.progress_csv);
+    if (r.episodes_csv)
+        fclose(r.episodes_csv);
+    if (r.evals_csv)
+        fclose(r.evals_csv);
+    columns_free(&r.episodes);
+    columns_free(&r.evals);
+    contrl_agent_destroy(agent);
+    contrl_env_close(&eval_env);
+    contrl_env_close(&env);
+    free(p_progress);
+    free(p_episodes);
+    free(p_evals);
+    free(p_curve);
+    free(p_ckpt);
+    return rc;
+}
+
+/* ---- main --------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(NULL, "missing command (train, eval or info)");
+    const char *cmd = argv[1];
+    if (is_help(cmd)) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        return cmd_version();
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 2, argv + 2);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 2, argv + 2);
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 2, argv + 2);
+    if (strcmp(cmd, "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (cmd[0] == '-')
+        return usage_error(NULL, "unknown option '%s'", cmd);
+    return usage_error(NULL, "unknown command '%s' (train, eval, info)", cmd);
+}
