@@ -210,8 +210,12 @@ typedef struct contrl_update_stats {
 
 /* Run `gradient_steps` gradient steps on minibatches from the buffer.
  * STATE if the buffer holds fewer than batch_size transitions. If a loss or
- * gradient becomes non-finite the update stops with NUMERIC and every net
- * keeps its last good parameters. stats may be NULL. */
+ * gradient becomes non-finite the update stops with NUMERIC. A gradient
+ * step has phases - the critics' regression, then the actor (and SAC's
+ * alpha, SAC v1's value net) - and a phase that fails changes nothing: all
+ * critics keep their parameters and optimiser states if any one of them
+ * fails. Phases completed before the failure keep their result and are
+ * counted in contrl_agent_updates. stats may be NULL. */
 CONTRL_API contrl_status contrl_agent_update(contrl_agent *agent, uint32_t gradient_steps,
                                              contrl_update_stats *stats);
 

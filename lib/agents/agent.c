@@ -393,8 +393,12 @@ contrl_status contrl_sac_create(const contrl_agent_config *cfg, const contrl_sac
 
 void contrl__agent_to_env_units(const contrl_agent *a, const float *in, float *out)
 {
-    for (uint32_t i = 0; i < a->act_dim; i++)
-        out[i] = a->mid[i] + a->half[i] * in[i];
+    /* mid and half are rounded, so mid + half * (+-1) can land a float past
+     * a bound: clamp to the exact bounds. */
+    for (uint32_t i = 0; i < a->act_dim; i++) {
+        float x = a->mid[i] + a->half[i] * in[i];
+        out[i] = x < a->low[i] ? a->low[i] : x > a->high[i] ? a->high[i] : x;
+    }
 }
 
 contrl_status contrl_agent_act_batch(contrl_agent *a, const float *obs, uint32_t n,

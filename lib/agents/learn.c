@@ -95,6 +95,7 @@ contrl_status contrl_agent_evaluate(contrl_agent *a, contrl_env *env, uint32_t e
 contrl_status contrl_agent_learn(contrl_agent *a, contrl_env *env, uint64_t steps,
                                  contrl_progress_fn callback, void *user)
 {
+    /* Errors below name contrl_agent_learn_ex, which does the work. */
     contrl_learn_config c = contrl_learn_config_default();
     c.callback = callback;
     c.user = user;
@@ -107,7 +108,7 @@ contrl_status contrl_agent_learn(contrl_agent *a, contrl_env *env, uint64_t step
 contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t steps,
                                     const contrl_learn_config *cfg_in)
 {
-    static const char fn[] = "contrl_agent_learn";
+    static const char fn[] = "contrl_agent_learn_ex";
     if (a == NULL || cfg_in == NULL)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", fn,
                             a == NULL ? "agent" : "cfg");

@@ -3,6 +3,7 @@
  * regression step, the deterministic and the reparameterised actor steps,
  * soft target updates. What differs per algorithm is only which pieces run
  * and how the TD target is formed (compute_targets). */
+#include <stdio.h>
 #include <string.h>
 
 #include "agent_internal.h"
@@ -169,11 +170,12 @@ static void add_weight_decay(contrl_net *net, float wd)
     }
 }
 
-/* One regression step of `net` toward targets y on inputs x:
- * loss = mean (net(x) - y)^2. Returns NUMERIC (net unchanged) if anything is
- * non-finite. */
-static contrl_status regress(contrl_agent *a, contrl_net *net, contrl_adam *opt, const float *x,
-                             const float *y, float wd, float *loss_out, float *mean_out)
+/* Gradient of the regression of `net` toward targets y on inputs x,
+ * loss = mean (net(x) - y)^2 (plus L2 weight decay wd on its weights),
+ * left in the net's gradient. Parameters are not touched. NUMERIC if the
+ * loss or the gradient is not finite. */
+static contrl_status regress_grad(contrl_agent *a, contrl_net *net, const float *x, const float *y,
+                                  float wd, float *loss_out, float *mean_out)
 {
     const uint32_t B = a->batch;
     contrl_net_forward(net, x, B, a->q_a);
@@ -185,19 +187,29 @@ static contrl_status regress(contrl_agent *a, contrl_net *net, contrl_adam *opt,
         a->dq[r] = 2.0f * err / (float)B;
     }
     loss /= B;
-    if (!isfinite(loss))
-        return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: a critic's loss is not "
-                            "finite; parameters kept from the last good step");
     contrl_net_zero_grad(net);
     contrl_net_backward(net, a->dq, NULL);
     if (wd > 0.0f)
         add_weight_decay(net, wd);
-    contrl_status st = contrl_adam_step(opt, net);
-    if (st != CONTRL_OK)
-        return st;
+    if (!isfinite(loss) || !contrl__all_finite(contrl_net_grads(net), contrl_net_param_count(net)))
+        return contrl__fail(CONTRL_ERR_NUMERIC,
+                            "contrl_agent_update: a regression loss or gradient is not finite; "
+                            "every net keeps its parameters from the last good step");
     *loss_out = (float)loss;
     if (mean_out != NULL)
         *mean_out = (float)(mean / B);
+    return CONTRL_OK;
+}
+
+/* Adam step whose failure message names the agent call. */
+static contrl_status step_net(contrl_adam *opt, contrl_net *net)
+{
+    contrl_status st = contrl_adam_step(opt, net);
+    if (st != CONTRL_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", contrl_last_error());
+        return contrl__fail(st, "contrl_agent_update: %s", msg);
+    }
     return CONTRL_OK;
 }
 
@@ -221,7 +233,7 @@ static contrl_status actor_step_deterministic(contrl_agent *a)
         memcpy(a->d_pi + (size_t)r * A, a->dsa + (size_t)r * SA + O, A * sizeof(float));
     contrl_net_zero_grad(a->actor);
     contrl_net_backward(a->actor, a->d_pi, NULL);
-    contrl_status st = contrl_adam_step(a->actor_opt, a->actor);
+    contrl_status st = step_net(a->actor_opt, a->actor);
     if (st == CONTRL_OK)
         a->stats.actor_loss = (float)loss;
     return st;
@@ -276,7 +288,7 @@ static contrl_status actor_step_sac(contrl_agent *a)
         }
     contrl_net_zero_grad(a->actor);
     contrl_net_backward(a->actor, a->d_pi, NULL);
-    contrl_status st = contrl_adam_step(a->actor_opt, a->actor);
+    contrl_status st = step_net(a->actor_opt, a->actor);
     if (st != CONTRL_OK)
         return st;
     a->stats.actor_loss = (float)loss;
@@ -308,16 +320,20 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
         return st;
     compute_targets(a);
 
-    /* Critics regress to y. */
+    /* Critics regress to y: every gradient first, then every step, so a
+     * non-finite result leaves all of them as they were. */
     const float wd = a->algo == CONTRL_ALGO_DDPG ? a->ddpg.critic_weight_decay : 0.0f;
     fill_sa(a, a->b_obs, a->b_act, a->batch, a->sa);
     float loss_sum = 0.0f, loss = 0.0f, mean_q = 0.0f;
     for (uint32_t k = 0; k < a->n_critics; k++) {
-        st = regress(a, a->q[k], a->q_opt[k], a->sa, a->y, wd, &loss, k == 0 ? &mean_q : NULL);
+        st = regress_grad(a, a->q[k], a->sa, a->y, wd, &loss, k == 0 ? &mean_q : NULL);
         if (st != CONTRL_OK)
             return st;
         loss_sum += loss;
     }
+    for (uint32_t k = 0; k < a->n_critics; k++)
+        if ((st = step_net(a->q_opt[k], a->q[k])) != CONTRL_OK)
+            return st;
     a->stats.critic_loss = loss_sum / (float)a->n_critics;
     a->stats.mean_q = mean_q;
     a->updates++;
@@ -341,7 +357,9 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
         if (a->sac.value_net) {
             /* V(s) -> min_k Q_k(s, a~pi) - alpha log pi (a->y from the actor step) */
             float vloss;
-            st = regress(a, a->v, a->v_opt, a->b_obs, a->y, 0.0f, &vloss, NULL);
+            st = regress_grad(a, a->v, a->b_obs, a->y, 0.0f, &vloss, NULL);
+            if (st == CONTRL_OK)
+                st = step_net(a->v_opt, a->v);
             if (st != CONTRL_OK)
                 return st;
             a->stats.value_loss = vloss;
