@@ -31,11 +31,17 @@ case "$soname" in
     *) echo "FAIL: SONAME is '$soname'"; exit 1 ;;
 esac
 
-cc -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/install/consumer.c" $cflags $libs -o "$tmp/consumer_c"
-c++ -std=c++11 -Wall -Wextra -Werror "$src/tests/install/consumer.cpp" $cflags $libs -o "$tmp/consumer_cpp"
+# A sanitizer build installs an instrumented library; its consumers must
+# then load the sanitizer runtimes first, as any program linking it would.
+san=""
+if readelf -d "$libdir/libcontrl.so" | grep -q 'libasan'; then
+    san="-fsanitize=address,undefined"
+fi
+cc $san -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/install/consumer.c" $cflags $libs -o "$tmp/consumer_c"
+c++ $san -std=c++11 -Wall -Wextra -Werror "$src/tests/install/consumer.cpp" $cflags $libs -o "$tmp/consumer_cpp"
 for ex in "$src"/examples/*.c; do
     name=$(basename "$ex" .c)
-    cc -std=c11 -Wall -Wextra -Werror "$ex" $cflags $libs -lm -o "$tmp/$name"
+    cc $san -std=c11 -Wall -Wextra -Werror "$ex" $cflags $libs -lm -o "$tmp/$name"
 done
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer_c"
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer_cpp"
