@@ -50,7 +50,10 @@ CONTRL_API void contrl_adam_destroy(contrl_adam *adam);
 /* One Adam step on net's parameters from net's gradients (the gradients are
  * left as they are). If any gradient is NaN/Inf the step is refused with
  * NUMERIC and neither the net nor the optimiser changes. INVALID_ARG for
- * NULL or a net of another parameter count. */
+ * NULL or a net of another parameter count; STATE once the step count has
+ * reached UINT64_MAX. Gradients so large that their squares overflow float
+ * (|g| above ~1.8e19) make v infinite and freeze those parameters: clip
+ * with max_grad_norm when that can happen. */
 CONTRL_API contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net);
 
 /* Learning rate, readable and changeable between steps (> 0, finite). */

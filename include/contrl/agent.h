@@ -215,7 +215,10 @@ typedef struct contrl_update_stats {
  * alpha, SAC v1's value net) - and a phase that fails changes nothing: all
  * critics keep their parameters and optimiser states if any one of them
  * fails. Phases completed before the failure keep their result and are
- * counted in contrl_agent_updates. stats may be NULL. */
+ * counted in contrl_agent_updates (with SAC v1 the value network steps
+ * after the actor and alpha: if it fails, those have stepped). The random
+ * streams (minibatch sampling, target noise) have advanced either way.
+ * stats may be NULL. */
 CONTRL_API contrl_status contrl_agent_update(contrl_agent *agent, uint32_t gradient_steps,
                                              contrl_update_stats *stats);
 
@@ -268,7 +271,10 @@ CONTRL_API contrl_status contrl_agent_learn_ex(contrl_agent *agent, contrl_env *
 
 /* Mean and standard deviation of the return of `episodes` deterministic
  * episodes on env, the i-th reset with seed + i. Does not change the agent
- * (its RNG and noise are untouched). mean/std may be NULL. */
+ * (its RNG and noise are untouched). mean/std may be NULL. An episode ends
+ * when the env reports terminated or truncated, or after
+ * env->max_episode_steps steps if that is set; an env with neither never
+ * ends an evaluation. */
 CONTRL_API contrl_status contrl_agent_evaluate(contrl_agent *agent, contrl_env *env,
                                                uint32_t episodes, uint64_t seed, double *mean,
                                                double *std);

@@ -233,6 +233,7 @@ static size_t layout(contrl_agent *a, unsigned char *base)
     TAKE(a->ou, A);
     TAKE(a->act_tmp, A);
     TAKE(a->obs_tmp, O);
+    TAKE(a->in_tmp, B * O);
     TAKE(a->loop_obs, O);
     TAKE(a->loop_next, O);
     TAKE(a->loop_act, A);
@@ -485,7 +486,7 @@ contrl_status contrl_agent_update(contrl_agent *a, uint32_t gradient_steps,
     static const char fn[] = "contrl_agent_update";
     if (a == NULL)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: agent is NULL", fn);
-    if (contrl_buffer_size(a->buffer) < a->batch)
+    if (a->sample_fn == NULL && contrl_buffer_size(a->buffer) < a->batch)
         return contrl__fail(CONTRL_ERR_STATE, "%s: the buffer holds %llu transitions, fewer than "
                             "batch_size %u", fn,
                             (unsigned long long)contrl_buffer_size(a->buffer), a->batch);

@@ -9,7 +9,8 @@
 #include "contrl/buffer.h"
 #include "internal.h"
 
-/* Scalar Adam for SAC's log alpha (same formula as contrl_adam). */
+/* Scalar Adam state for SAC's log alpha (contrl_adam's defaults and
+ * expressions; no gradient clipping). */
 typedef struct contrl__scalar_adam {
     float m, v;
     uint64_t t;
@@ -41,11 +42,20 @@ struct contrl_agent {
     uint64_t updates;        /* gradient steps */
     contrl_update_stats stats;
 
+    /* Hooks for wrappers (HER): transform observation rows in place before
+     * the networks see them (normalisation), and draw minibatches instead
+     * of the replay buffer. NULL when unused. */
+    void (*input_fn)(void *ctx, float *obs, uint32_t n);
+    contrl_status (*sample_fn)(void *ctx, uint32_t n, float *obs, float *act, float *rew,
+                               float *next_obs, float *term);
+    void *hook_ctx;
+
     /* Arrays, all inside the agent's block. */
     float *low, *high, *mid, *half;    /* [A] bounds, centre, half-width */
     float *ou;                         /* [A] OU noise state */
     float *act_tmp;                    /* [A] scratch for observe/act */
     float *obs_tmp;                    /* [obs] scratch (evaluation) */
+    float *in_tmp;                     /* [B, obs] transformed inputs of act */
     float *loop_obs, *loop_next, *loop_act; /* learn()'s current transition */
     float *b_obs, *b_act, *b_rew, *b_next, *b_term; /* minibatch */
     float *sa;                         /* [B, obs+A] critic input */

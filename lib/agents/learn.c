@@ -53,7 +53,7 @@ static contrl_status evaluate(contrl_agent *a, contrl_env *env, uint32_t episode
         if (st != CONTRL_OK)
             return st;
         double ret = 0.0;
-        for (;;) {
+        for (uint64_t t = 1;; t++) {
             contrl__agent_policy(a, a->obs_tmp, 1, a->act_tmp, false);
             contrl__agent_to_env_units(a, a->act_tmp, a->act_tmp);
             float reward;
@@ -63,7 +63,7 @@ static contrl_status evaluate(contrl_agent *a, contrl_env *env, uint32_t episode
             if (st != CONTRL_OK)
                 return st;
             ret += reward;
-            if (term || trunc)
+            if (term || trunc || (env->max_episode_steps > 0 && t >= env->max_episode_steps))
                 break;
         }
         sum += ret;

@@ -60,6 +60,11 @@ static void sac_sample(contrl_agent *a, const float *pi_out, uint32_t n, float *
 void contrl__agent_policy(contrl_agent *a, const float *obs, uint32_t n, float *act, bool explore)
 {
     const uint32_t A = a->act_dim;
+    if (a->input_fn != NULL) {
+        memcpy(a->in_tmp, obs, (size_t)n * a->obs_dim * sizeof(float));
+        a->input_fn(a->hook_ctx, a->in_tmp, n);
+        obs = a->in_tmp;
+    }
     const size_t total = (size_t)n * A;
     if (a->algo == CONTRL_ALGO_SAC) {
         contrl_net_predict(a->actor, obs, n, a->pi_out);
@@ -296,12 +301,14 @@ static contrl_status actor_step_sac(contrl_agent *a)
     if (a->sac.auto_alpha) {
         /* L(log alpha) = -log alpha * mean(log pi + target entropy) */
         float g = (float)(-(logp_sum / B + a->target_entropy));
+        /* Adam with contrl_adam's defaults, in the same expressions as lib/nn/adam.c. */
+        const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
         contrl__scalar_adam *s = &a->alpha_opt;
         s->t++;
-        s->m = 0.9f * s->m + 0.1f * g;
-        s->v = 0.999f * s->v + 0.001f * g * g;
-        double bc1 = 1.0 - pow(0.9, (double)s->t), bc2 = 1.0 - pow(0.999, (double)s->t);
-        a->log_alpha -= (float)(a->sac.alpha_lr / bc1) * (s->m / (sqrtf(s->v) / (float)sqrt(bc2) + 1e-8f));
+        s->m = b1 * s->m + (1.0f - b1) * g;
+        s->v = b2 * s->v + (1.0f - b2) * (g * g);
+        double bc1 = 1.0 - pow(b1, (double)s->t), bc2 = 1.0 - pow(b2, (double)s->t);
+        a->log_alpha -= (float)(a->sac.alpha_lr / bc1) * (s->m / (sqrtf(s->v) / (float)sqrt(bc2) + eps));
     }
     a->stats.alpha = alpha_of(a);
     return CONTRL_OK;
@@ -314,10 +321,17 @@ static contrl_status soft_update(contrl_net *target, const contrl_net *src, floa
 
 contrl_status contrl__agent_update_step(contrl_agent *a)
 {
-    contrl_status st = contrl_buffer_sample(a->buffer, a->batch, a->b_obs, a->b_act, a->b_rew,
-                                            a->b_next, a->b_term, NULL);
+    contrl_status st =
+        a->sample_fn != NULL
+            ? a->sample_fn(a->hook_ctx, a->batch, a->b_obs, a->b_act, a->b_rew, a->b_next, a->b_term)
+            : contrl_buffer_sample(a->buffer, a->batch, a->b_obs, a->b_act, a->b_rew, a->b_next,
+                                   a->b_term, NULL);
     if (st != CONTRL_OK)
         return st;
+    if (a->input_fn != NULL) {
+        a->input_fn(a->hook_ctx, a->b_obs, a->batch);
+        a->input_fn(a->hook_ctx, a->b_next, a->batch);
+    }
     compute_targets(a);
 
     /* Critics regress to y: every gradient first, then every step, so a

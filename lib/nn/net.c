@@ -91,6 +91,8 @@ static void act_backward(contrl_activation a, const float *y, float *d, size_t n
     }
 }
 
+static void run_layers(contrl_net *n, const float *x, uint32_t batch, float *const *outs);
+
 /* ---- creation ----------------------------------------------------------- */
 
 /* Lays out one block: the handle, the BLIS state, then the float arrays,
@@ -212,6 +214,14 @@ contrl_status contrl_net_create(const contrl_net_config *cfg_in, contrl_net **ou
     layout(n, block);
     memcpy(n->blas, probe, contrl__blas_size());
     init_params(n, cfg.seed, cfg.out_init_range);
+    /* BLIS allocates its packing pools (process-wide, with malloc) on the
+     * first products of each kind; run them once here, on zeros, so that
+     * happens at creation rather than in the first forward or backward. */
+    run_layers(n, n->acts[0], n->max_batch, n->acts);
+    n->batch = n->max_batch;
+    contrl_net_backward(n, n->work[1], n->acts[0]);
+    n->batch = 0;
+    memset(n->grads, 0, n->n_params * sizeof(float));
     *out = n;
     return CONTRL_OK;
 }
