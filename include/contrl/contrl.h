@@ -12,5 +12,8 @@
 #include "contrl/buffer.h"
 #include "contrl/env.h"
 #include "contrl/agent.h"
+#include "contrl/goal_env.h"
+#include "contrl/normalizer.h"
+#include "contrl/her.h"
 
 #endif /* CONTRL_CONTRL_H */

@@ -13,3 +13,20 @@ contrl_status contrl__pendulum_make(const contrl_allocator *allocator, contrl_en
 contrl_status contrl__mountaincar_make(const contrl_allocator *allocator, contrl_env *env);
 
 #endif /* CONTRL_ENV_TASKS_H */
+
+/* ---- Goal-conditioned tasks (goal_env.c) ---------------------------------
+ * Same contract as above for a contrl_goal_env; n is the task's size, already
+ * checked by contrl_goal_env_make against the task's range. */
+#ifndef CONTRL_ENV_GOAL_TASKS_H
+#define CONTRL_ENV_GOAL_TASKS_H
+
+#include "contrl/goal_env.h"
+
+enum { CONTRL__POINTREACH_MAX_N = 10, CONTRL__BITFLIP_MAX_N = 64 };
+
+contrl_status contrl__pointreach_make(uint32_t n, const contrl_allocator *allocator,
+                                      contrl_goal_env *env);
+contrl_status contrl__bitflip_make(uint32_t n, const contrl_allocator *allocator,
+                                   contrl_goal_env *env);
+
+#endif /* CONTRL_ENV_GOAL_TASKS_H */

@@ -12,7 +12,7 @@ root="$tmp/root"
 meson install -C "$build" --destdir "$root" --no-rebuild --quiet >/dev/null
 pc=$(find "$root" -name contrl.pc | head -n 1)
 [ -n "$pc" ] || { echo "FAIL: contrl.pc was not installed"; exit 1; }
-for h in contrl.h core.h net.h adam.h buffer.h env.h version.h; do
+for h in contrl.h core.h net.h adam.h buffer.h env.h agent.h goal_env.h normalizer.h her.h version.h; do
     [ -n "$(find "$root" -path "*/include/contrl/$h")" ] || { echo "FAIL: header $h not installed"; exit 1; }
 done
 
