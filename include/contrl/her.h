@@ -109,6 +109,17 @@ CONTRL_API contrl_status contrl_her_evaluate(contrl_her *her, contrl_goal_env *e
                                              uint32_t episodes, uint64_t seed, double *success_rate,
                                              double *mean_return);
 
+/* ---- Checkpoints --------------------------------------------------------
+ * A HER checkpoint is the wrapped agent's checkpoint (contrl_agent_load can
+ * read it as a plain agent over [obs, goal]) plus the normaliser, the
+ * learner's RNG and config, and with CONTRL_SAVE_BUFFER the stored episodes
+ * (and the agent's replay buffer), so that training resumes bit for bit.
+ * Saving is atomic. load needs the same goal env (sizes are checked; the env
+ * must outlive the learner); FORMAT for any inconsistency. */
+CONTRL_API contrl_status contrl_her_save(contrl_her *her, const char *path, unsigned flags);
+CONTRL_API contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
+                                         const contrl_allocator *allocator, contrl_her **out);
+
 #ifdef __cplusplus
 }
 #endif

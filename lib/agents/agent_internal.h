@@ -78,6 +78,19 @@ contrl_status contrl__agent_update_step(contrl_agent *a);
 void contrl__agent_policy(contrl_agent *a, const float *obs, uint32_t n, float *actions,
                           bool explore);
 
+/* checkpoint.c: an agent's checkpoint with extra tensors and metadata
+ * added by `extra` (which may call the contrl__ckpt_* functions; data must
+ * stay valid until the save returns: use contrl__ckpt_scratch). */
+#include "../io/safetensors.h"
+typedef struct contrl__ckpt contrl__ckpt;
+contrl_status contrl__agent_save_ex(contrl_agent *a, const char *path, unsigned flags,
+                                    void (*extra)(contrl__ckpt *, void *), void *ctx,
+                                    const char *fn);
+void contrl__ckpt_put(contrl__ckpt *b, contrl__dtype dt, const void *data, uint32_t ndim,
+                      const uint64_t *shape, const char *name);
+void contrl__ckpt_meta(contrl__ckpt *b, const char *key, const char *value);
+void *contrl__ckpt_scratch(contrl__ckpt *b, size_t bytes);
+
 /* agent.c */
 void contrl__agent_to_env_units(const contrl_agent *a, const float *in, float *out);
 

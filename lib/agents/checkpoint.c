@@ -14,11 +14,11 @@
 #include "agent_internal.h"
 #include "../io/safetensors.h"
 
-enum { MAX_TENSORS = 512, MAX_META = 64, NAME_LEN = 72, MAX_PIECES = 64 };
+enum { MAX_TENSORS = 512, MAX_META = 96, NAME_LEN = 72, MAX_PIECES = 80 };
 
 #define FORMAT_NAME "contrl-agent-1"
 
-typedef struct builder {
+struct contrl__ckpt {
     const contrl_allocator *alloc;
     contrl__tensor t[MAX_TENSORS];
     char names[MAX_TENSORS][NAME_LEN];
@@ -31,7 +31,8 @@ typedef struct builder {
     size_t piece_sizes[MAX_PIECES];
     size_t n_pieces;
     bool failed;
-} builder;
+};
+typedef struct contrl__ckpt builder;
 
 static void *scratch(builder *b, size_t bytes)
 {
@@ -291,9 +292,40 @@ static void put_buffer(builder *b, const contrl_agent *a)
     put_rng(b, &rng, "buffer");
 }
 
+/* ---- what wrappers (HER) add to an agent's checkpoint ------------------- */
+
+void contrl__ckpt_put(contrl__ckpt *b, contrl__dtype dt, const void *data, uint32_t ndim,
+                      const uint64_t *shape, const char *name)
+{
+    put(b, dt, data, ndim > 0 ? ndim : 0, ndim > 0 ? shape[0] : 0, ndim > 1 ? shape[1] : 0, "%s",
+        name);
+    if (!b->failed && ndim > 2) {
+        contrl__tensor *t = &b->t[b->n - 1];
+        for (uint32_t i = 2; i < ndim && i < CONTRL__ST_MAX_DIMS; i++)
+            t->shape[i] = shape[i];
+        t->ndim = ndim;
+    }
+}
+
+void contrl__ckpt_meta(contrl__ckpt *b, const char *key, const char *value)
+{
+    meta(b, key, "%s", value);
+}
+
+void *contrl__ckpt_scratch(contrl__ckpt *b, size_t bytes)
+{
+    return scratch(b, bytes);
+}
+
 contrl_status contrl_agent_save(contrl_agent *a, const char *path, unsigned flags)
 {
-    static const char fn[] = "contrl_agent_save";
+    return contrl__agent_save_ex(a, path, flags, NULL, NULL, "contrl_agent_save");
+}
+
+contrl_status contrl__agent_save_ex(contrl_agent *a, const char *path, unsigned flags,
+                                    void (*extra)(contrl__ckpt *, void *), void *ctx,
+                                    const char *fn)
+{
     if (a == NULL || path == NULL)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", fn,
                             a == NULL ? "agent" : "path");
@@ -339,6 +371,8 @@ contrl_status contrl_agent_save(contrl_agent *a, const char *path, unsigned flag
     if (flags & CONTRL_SAVE_BUFFER)
         put_buffer(b, a);
     meta(b, "buffer_saved", "%d", (flags & CONTRL_SAVE_BUFFER) ? 1 : 0);
+    if (extra != NULL)
+        extra(b, ctx);
 
     contrl_status st;
     if (b->failed)

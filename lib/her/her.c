@@ -9,6 +9,7 @@
  * sees [obs, goal] rows, normalised by a running normaliser through its
  * input hook. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent_internal.h"
@@ -177,6 +178,74 @@ static size_t layout(contrl_her *h, unsigned char *base)
     return off;
 }
 
+static contrl_status check_her_config(const contrl_her_config *c, const char *fn)
+{
+    if ((int)c->strategy < 0 || c->strategy > CONTRL_HER_RANDOM)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown strategy %d", fn, (int)c->strategy);
+    if ((int)c->relabel < 0 || c->relabel > CONTRL_HER_RELABEL_ON_SAMPLE)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown relabel mode %d", fn,
+                            (int)c->relabel);
+    if (c->k > 64)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: k %u exceeds 64", fn, c->k);
+    if (!(c->norm_clip > 0.0f) || !isfinite(c->norm_clip) || !(c->norm_eps > 0.0f) ||
+        !isfinite(c->norm_eps))
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: norm_clip and norm_eps must be finite "
+                            "and > 0", fn);
+    return CONTRL_OK;
+}
+
+/* Everything but the agent: the block with the episode ring and scratch,
+ * the normaliser, the RNG. */
+static contrl_status her_shell(const contrl_her_config *c, const contrl_goal_env *env,
+                               uint64_t n_slots, uint32_t batch, uint64_t seed,
+                               const contrl_allocator *alloc, contrl_her **out, const char *fn)
+{
+    contrl_her shape;
+    memset(&shape, 0, sizeof shape);
+    shape.cfg = *c;
+    shape.O = env->obs_dim;
+    shape.G = env->goal_dim;
+    shape.A = env->action_dim;
+    shape.T_max = env->max_episode_steps;
+    shape.in_dim = shape.O + shape.G;
+    shape.batch = batch;
+    shape.env = env;
+    shape.n_slots = n_slots == 0 ? 1 : n_slots;
+    if (shape.n_slots > ((uint64_t)1 << 40) / ((uint64_t)(shape.T_max + 1) * shape.in_dim))
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: buffer_capacity too large", fn);
+    size_t total = layout(&shape, NULL);
+    unsigned char *block = contrl__alloc(alloc, total);
+    if (block == NULL)
+        return contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate %zu bytes", fn, total);
+    memset(block, 0, total);
+    contrl_her *h = (contrl_her *)(void *)block;
+    *h = shape;
+    h->alloc = *alloc;
+    h->block_size = total;
+    layout(h, block);
+    contrl_rng_seed(&h->rng, seed ^ 0x4e52u);
+    contrl_normalizer_config nc = contrl_normalizer_config_default();
+    nc.dim = h->in_dim;
+    nc.clip = c->norm_clip;
+    nc.eps = c->norm_eps;
+    nc.allocator = h->alloc;
+    contrl_status st = contrl_normalizer_create(&nc, &h->norm);
+    if (st != CONTRL_OK) {
+        contrl_her_destroy(h);
+        return st;
+    }
+    *out = h;
+    return CONTRL_OK;
+}
+
+static void attach(contrl_her *h)
+{
+    contrl_agent *a = h->agent;
+    a->hook_ctx = h;
+    a->input_fn = h->cfg.normalize ? normalize_rows : NULL;
+    a->sample_fn = h->cfg.relabel == CONTRL_HER_RELABEL_ON_SAMPLE ? sample_batch : NULL;
+}
+
 contrl_status contrl_her_create(contrl_algo algo, const contrl_agent_config *agent_cfg,
                                 const void *algo_cfg, const contrl_her_config *her_cfg,
                                 const contrl_goal_env *env, contrl_her **out)
@@ -191,62 +260,32 @@ contrl_status contrl_her_create(contrl_algo algo, const contrl_agent_config *age
     contrl_status st = contrl_goal_env_check(env);
     if (st != CONTRL_OK)
         return st;
-    contrl_her shape;
-    memset(&shape, 0, sizeof shape);
-    contrl_her_config_init(&shape.cfg, sizeof shape.cfg);
+    contrl_her_config hc;
+    contrl_her_config_init(&hc, sizeof hc);
     if (her_cfg != NULL &&
-        (st = contrl__config_copy(&shape.cfg, her_cfg, sizeof shape.cfg, sizeof shape.cfg, fn)) !=
-            CONTRL_OK)
+        (st = contrl__config_copy(&hc, her_cfg, sizeof hc, sizeof hc, fn)) != CONTRL_OK)
+        return st;
+    if ((st = check_her_config(&hc, fn)) != CONTRL_OK)
         return st;
     contrl_agent_config ac = contrl_agent_config_default(algo);
     if ((st = contrl__config_copy(&ac, agent_cfg, offsetof(contrl_agent_config, kernels),
                                   sizeof ac, fn)) != CONTRL_OK)
         return st;
-    const contrl_her_config *c = &shape.cfg;
-    if ((int)c->strategy < 0 || c->strategy > CONTRL_HER_RANDOM)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown strategy %d", fn, (int)c->strategy);
-    if ((int)c->relabel < 0 || c->relabel > CONTRL_HER_RELABEL_ON_SAMPLE)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown relabel mode %d", fn,
-                            (int)c->relabel);
-    if (c->k > 64)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: k %u exceeds 64", fn, c->k);
-    if (!(c->norm_clip > 0.0f) || !isfinite(c->norm_clip) || !(c->norm_eps > 0.0f) ||
-        !isfinite(c->norm_eps))
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: norm_clip and norm_eps must be finite "
-                            "and > 0", fn);
     if (ac.obs_dim != env->obs_dim || ac.action_dim != env->action_dim)
         return contrl__fail(CONTRL_ERR_INVALID_ARG,
                             "%s: agent_cfg has obs_dim %u, action_dim %u; the env %u, %u", fn,
                             ac.obs_dim, ac.action_dim, env->obs_dim, env->action_dim);
-    shape.O = env->obs_dim;
-    shape.G = env->goal_dim;
-    shape.A = env->action_dim;
-    shape.T_max = env->max_episode_steps;
-    shape.in_dim = shape.O + shape.G;
-    shape.batch = ac.batch_size;
-    shape.env = env;
-    const uint64_t per_episode = (uint64_t)shape.T_max * ((uint64_t)c->k + 1);
-    shape.n_slots = ac.buffer_capacity / per_episode;
-    if (shape.n_slots == 0)
-        shape.n_slots = 1;
-    if (shape.n_slots > ((uint64_t)1 << 40) / ((uint64_t)(shape.T_max + 1) * shape.in_dim))
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: buffer_capacity too large", fn);
-
-    size_t total = layout(&shape, NULL);
-    unsigned char *block = contrl__alloc(&ac.allocator, total);
-    if (block == NULL)
-        return contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate %zu bytes", fn, total);
-    memset(block, 0, total);
-    contrl_her *h = (contrl_her *)(void *)block;
-    *h = shape;
-    h->alloc = ac.allocator;
-    h->block_size = total;
-    layout(h, block);
-    contrl_rng_seed(&h->rng, ac.seed ^ 0x4e52u);
-
+    if ((st = contrl__check_allocator(&ac.allocator, fn)) != CONTRL_OK)
+        return st;
+    const uint64_t per_episode = (uint64_t)env->max_episode_steps * ((uint64_t)hc.k + 1);
+    contrl_her *h = NULL;
+    st = her_shell(&hc, env, ac.buffer_capacity / per_episode, ac.batch_size, ac.seed,
+                   &ac.allocator, &h, fn);
+    if (st != CONTRL_OK)
+        return st;
     /* The agent sees [obs, goal]; with ON_SAMPLE its own buffer is unused. */
     ac.obs_dim = h->in_dim;
-    if (c->relabel == CONTRL_HER_RELABEL_ON_SAMPLE)
+    if (hc.relabel == CONTRL_HER_RELABEL_ON_SAMPLE)
         ac.buffer_capacity = ac.batch_size;
     if (algo == CONTRL_ALGO_DDPG)
         st = contrl_ddpg_create(&ac, algo_cfg, &h->agent);
@@ -256,26 +295,13 @@ contrl_status contrl_her_create(contrl_algo algo, const contrl_agent_config *age
         st = contrl_sac_create(&ac, algo_cfg, &h->agent);
     else
         st = contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: unknown algorithm %d", fn, (int)algo);
-    if (st == CONTRL_OK) {
-        contrl_normalizer_config nc = contrl_normalizer_config_default();
-        nc.dim = h->in_dim;
-        nc.clip = c->norm_clip;
-        nc.eps = c->norm_eps;
-        nc.allocator = h->alloc;
-        st = contrl_normalizer_create(&nc, &h->norm);
-    }
     if (st != CONTRL_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s", contrl_last_error());
         contrl_her_destroy(h);
         return contrl__fail(st, "%s: %s", fn, msg);
     }
-    contrl_agent *a = h->agent;
-    a->hook_ctx = h;
-    if (c->normalize)
-        a->input_fn = normalize_rows;
-    if (c->relabel == CONTRL_HER_RELABEL_ON_SAMPLE)
-        a->sample_fn = sample_batch;
+    attach(h);
     *out = h;
     return CONTRL_OK;
 }
@@ -527,5 +553,256 @@ contrl_status contrl_her_learn(contrl_her *h, contrl_goal_env *env, uint64_t ste
                 break;
         }
     }
+    return CONTRL_OK;
+}
+
+/* ---- checkpoints ---------------------------------------------------------
+ * A HER checkpoint is the wrapped agent's checkpoint (contrl_agent_load
+ * reads it as a plain agent over [obs, goal]) plus "her.*" tensors and
+ * metadata: the normaliser, the learner's RNG, and with CONTRL_SAVE_BUFFER
+ * the episode ring, oldest episode first. */
+
+static void u64_meta(contrl__ckpt *b, const char *key, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    contrl__ckpt_meta(b, key, buf);
+}
+
+typedef struct save_ctx {
+    contrl_her *h;
+    bool episodes;
+} save_ctx;
+
+static void put_her(contrl__ckpt *b, void *vctx)
+{
+    const save_ctx *ctx = vctx;
+    contrl_her *h = ctx->h;
+    const uint32_t O = h->O, G = h->G, A = h->A, D = h->in_dim, T = h->T_max;
+    contrl__ckpt_meta(b, "her.format", "1");
+    u64_meta(b, "her.strategy", (uint64_t)h->cfg.strategy);
+    u64_meta(b, "her.k", h->cfg.k);
+    u64_meta(b, "her.relabel", (uint64_t)h->cfg.relabel);
+    u64_meta(b, "her.normalize", h->cfg.normalize);
+    char f[32];
+    snprintf(f, sizeof f, "%.9g", (double)h->cfg.norm_clip);
+    contrl__ckpt_meta(b, "her.norm_clip", f);
+    snprintf(f, sizeof f, "%.9g", (double)h->cfg.norm_eps);
+    contrl__ckpt_meta(b, "her.norm_eps", f);
+    u64_meta(b, "her.obs_dim", O);
+    u64_meta(b, "her.goal_dim", G);
+    u64_meta(b, "her.max_episode_steps", T);
+    u64_meta(b, "her.episode_slots", h->n_slots);
+    u64_meta(b, "her.episodes_saved", ctx->episodes ? h->n_stored : 0);
+
+    uint64_t *count = contrl__ckpt_scratch(b, sizeof(uint64_t));
+    double *sum = contrl__ckpt_scratch(b, D * sizeof(double));
+    double *sq = contrl__ckpt_scratch(b, D * sizeof(double));
+    uint64_t *rng = contrl__ckpt_scratch(b, 4 * sizeof(uint64_t));
+    float *spare = contrl__ckpt_scratch(b, 2 * sizeof(float));
+    if (count == NULL || sum == NULL || sq == NULL || rng == NULL || spare == NULL)
+        return;
+    contrl_normalizer_get_state(h->norm, count, sum, sq);
+    memcpy(rng, h->rng.s, sizeof h->rng.s);
+    spare[0] = h->rng.spare;
+    spare[1] = h->rng.has_spare ? 1.0f : 0.0f;
+    const uint64_t d[1] = {D}, four[1] = {4}, two[1] = {2};
+    contrl__ckpt_put(b, CONTRL__DT_U64, count, 0, NULL, "her.normalizer.count");
+    contrl__ckpt_put(b, CONTRL__DT_F64, sum, 1, d, "her.normalizer.sum");
+    contrl__ckpt_put(b, CONTRL__DT_F64, sq, 1, d, "her.normalizer.sum_sq");
+    contrl__ckpt_put(b, CONTRL__DT_U64, rng, 1, four, "her.rng.state");
+    contrl__ckpt_put(b, CONTRL__DT_F32, spare, 1, two, "her.rng.spare");
+    if (!ctx->episodes)
+        return;
+    const uint64_t n = h->n_stored;
+    float *obs = contrl__ckpt_scratch(b, n * (T + 1) * O * sizeof(float));
+    float *ag = contrl__ckpt_scratch(b, n * (T + 1) * G * sizeof(float));
+    float *g = contrl__ckpt_scratch(b, n * G * sizeof(float));
+    float *act = contrl__ckpt_scratch(b, n * T * A * sizeof(float));
+    uint64_t *len = contrl__ckpt_scratch(b, n * sizeof(uint64_t));
+    uint8_t *term = contrl__ckpt_scratch(b, n);
+    if (obs == NULL || ag == NULL || g == NULL || act == NULL || len == NULL || term == NULL)
+        return;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t slot = (h->head + h->n_slots - n + i) % h->n_slots;
+        memcpy(obs + i * (T + 1) * O, h->ep_obs + slot * (T + 1) * O, (T + 1) * O * sizeof(float));
+        memcpy(ag + i * (T + 1) * G, h->ep_ag + slot * (T + 1) * G, (T + 1) * G * sizeof(float));
+        memcpy(g + i * G, h->ep_g + slot * G, G * sizeof(float));
+        memcpy(act + i * T * A, h->ep_act + slot * T * A, (size_t)T * A * sizeof(float));
+        len[i] = h->ep_len[slot];
+        term[i] = h->ep_term[slot];
+    }
+    const uint64_t s_obs[3] = {n, T + 1, O}, s_ag[3] = {n, T + 1, G}, s_g[2] = {n, G},
+                   s_act[3] = {n, T, A}, s_n[1] = {n};
+    contrl__ckpt_put(b, CONTRL__DT_F32, obs, 3, s_obs, "her.episodes.obs");
+    contrl__ckpt_put(b, CONTRL__DT_F32, ag, 3, s_ag, "her.episodes.achieved_goal");
+    contrl__ckpt_put(b, CONTRL__DT_F32, g, 2, s_g, "her.episodes.desired_goal");
+    contrl__ckpt_put(b, CONTRL__DT_F32, act, 3, s_act, "her.episodes.action");
+    contrl__ckpt_put(b, CONTRL__DT_U64, len, 1, s_n, "her.episodes.length");
+    contrl__ckpt_put(b, CONTRL__DT_U8, term, 1, s_n, "her.episodes.terminated");
+}
+
+contrl_status contrl_her_save(contrl_her *h, const char *path, unsigned flags)
+{
+    if (h == NULL || path == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_her_save: %s is NULL",
+                            h == NULL ? "her" : "path");
+    save_ctx ctx = {h, (flags & CONTRL_SAVE_BUFFER) != 0};
+    return contrl__agent_save_ex(h->agent, path, flags, put_her, &ctx, "contrl_her_save");
+}
+
+static bool meta_u64(const contrl__st_file *f, const char *key, uint64_t max, uint64_t *out)
+{
+    const char *v = contrl__st_meta(f, key);
+    if (v == NULL || v[0] < '0' || v[0] > '9')
+        return false;
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end != '\0' || x > max)
+        return false;
+    *out = x;
+    return true;
+}
+
+static bool meta_float(const contrl__st_file *f, const char *key, float *out)
+{
+    const char *v = contrl__st_meta(f, key);
+    if (v == NULL)
+        return false;
+    char *end;
+    float x = strtof(v, &end);
+    if (end == v || *end != '\0' || !isfinite(x))
+        return false;
+    *out = x;
+    return true;
+}
+
+contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
+                              const contrl_allocator *allocator, contrl_her **out)
+{
+    static const char fn[] = "contrl_her_load";
+    if (out == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (path == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: path is NULL", fn);
+    contrl_status st = contrl_goal_env_check(env);
+    if (st != CONTRL_OK)
+        return st;
+    contrl_allocator alloc = {NULL, NULL, NULL};
+    if (allocator != NULL) {
+        if ((st = contrl__check_allocator(allocator, fn)) != CONTRL_OK)
+            return st;
+        alloc = *allocator;
+    }
+    contrl__st_file *f;
+    if ((st = contrl__st_load(path, &alloc, &f)) != CONTRL_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", contrl_last_error());
+        return contrl__fail(st, "%s: %s", fn, msg);
+    }
+    const char *why = NULL;
+    contrl_her_config hc;
+    contrl_her_config_init(&hc, sizeof hc);
+    uint64_t strategy = 0, k = 0, relabel = 0, normalize = 0, O = 0, G = 0, T = 0, slots = 0,
+             n_eps = 0;
+    if (!meta_u64(f, "her.strategy", 3, &strategy) || !meta_u64(f, "her.k", 64, &k) ||
+        !meta_u64(f, "her.relabel", 1, &relabel) || !meta_u64(f, "her.normalize", 1, &normalize) ||
+        !meta_float(f, "her.norm_clip", &hc.norm_clip) || !meta_float(f, "her.norm_eps", &hc.norm_eps) ||
+        !meta_u64(f, "her.obs_dim", 65536, &O) || !meta_u64(f, "her.goal_dim", 65536, &G) ||
+        !meta_u64(f, "her.max_episode_steps", UINT32_MAX, &T) ||
+        !meta_u64(f, "her.episode_slots", UINT64_MAX, &slots) ||
+        !meta_u64(f, "her.episodes_saved", UINT64_MAX, &n_eps))
+        why = "the her.* metadata is missing or malformed (not a HER checkpoint?)";
+    else if (O != env->obs_dim || G != env->goal_dim || T != env->max_episode_steps)
+        why = "the env's obs_dim, goal_dim or max_episode_steps differ from the checkpoint's";
+    else if (n_eps > slots)
+        why = "more saved episodes than episode slots";
+    hc.strategy = (contrl_her_strategy)strategy;
+    hc.k = (uint32_t)k;
+    hc.relabel = (contrl_her_relabel)relabel;
+    hc.normalize = normalize != 0;
+    contrl_her *h = NULL;
+    if (why == NULL && check_her_config(&hc, fn) != CONTRL_OK)
+        why = "the stored HER config is invalid";
+    contrl_agent *agent = NULL;
+    if (why == NULL && contrl_agent_load(path, allocator, &agent) != CONTRL_OK) {
+        st = CONTRL_ERR_FORMAT;
+        why = contrl_last_error();
+    }
+    if (why == NULL && (agent->obs_dim != O + G || agent->act_dim != env->action_dim))
+        why = "the agent's sizes do not match the env's";
+    if (why == NULL &&
+        her_shell(&hc, env, slots, agent->batch, 0, &alloc, &h, fn) != CONTRL_OK)
+        why = contrl_last_error();
+    if (why == NULL) {
+        h->agent = agent;
+        agent = NULL;
+        attach(h);
+        const uint32_t D = h->in_dim, A = h->A;
+        uint64_t count = 0, rng[4] = {0};
+        float spare[2] = {0};
+        const uint64_t d[1] = {D}, four[1] = {4}, two[1] = {2};
+        double *sum = contrl__alloc(&alloc, 2 * D * sizeof(double));
+        if (sum == NULL)
+            why = "out of memory";
+        else if (contrl__st_get(f, "her.normalizer.count", CONTRL__DT_U64, 0, NULL, &count) ||
+                 contrl__st_get(f, "her.normalizer.sum", CONTRL__DT_F64, 1, d, sum) ||
+                 contrl__st_get(f, "her.normalizer.sum_sq", CONTRL__DT_F64, 1, d, sum + D) ||
+                 contrl__st_get(f, "her.rng.state", CONTRL__DT_U64, 1, four, rng) ||
+                 contrl__st_get(f, "her.rng.spare", CONTRL__DT_F32, 1, two, spare))
+            why = contrl_last_error();
+        else if (contrl_normalizer_set_state(h->norm, count, sum, sum + D) != CONTRL_OK)
+            why = contrl_last_error();
+        else if ((rng[0] | rng[1] | rng[2] | rng[3]) == 0 || (spare[1] != 0.0f && spare[1] != 1.0f))
+            why = "her.rng is invalid";
+        contrl__free(&alloc, sum, 2 * D * sizeof(double));
+        if (why == NULL) {
+            memcpy(h->rng.s, rng, sizeof rng);
+            h->rng.spare = spare[0];
+            h->rng.has_spare = spare[1] != 0.0f;
+        }
+        /* Episodes go straight into slots 0..n-1 (oldest first). */
+        const uint64_t s_obs[3] = {n_eps, T + 1, O}, s_ag[3] = {n_eps, T + 1, G},
+                       s_g[2] = {n_eps, G}, s_act[3] = {n_eps, T, A}, s_n[1] = {n_eps};
+        uint64_t *len = NULL;
+        if (why == NULL && n_eps > 0) {
+            len = contrl__alloc(&alloc, n_eps * (sizeof(uint64_t) + 1));
+            if (len == NULL)
+                why = "out of memory";
+            else if (contrl__st_get(f, "her.episodes.obs", CONTRL__DT_F32, 3, s_obs, h->ep_obs) ||
+                     contrl__st_get(f, "her.episodes.achieved_goal", CONTRL__DT_F32, 3, s_ag,
+                                    h->ep_ag) ||
+                     contrl__st_get(f, "her.episodes.desired_goal", CONTRL__DT_F32, 2, s_g, h->ep_g) ||
+                     contrl__st_get(f, "her.episodes.action", CONTRL__DT_F32, 3, s_act, h->ep_act) ||
+                     contrl__st_get(f, "her.episodes.length", CONTRL__DT_U64, 1, s_n, len) ||
+                     contrl__st_get(f, "her.episodes.terminated", CONTRL__DT_U8, 1, s_n,
+                                    (uint8_t *)(len + n_eps)))
+                why = contrl_last_error();
+            for (uint64_t i = 0; why == NULL && i < n_eps; i++) {
+                uint8_t term = ((uint8_t *)(len + n_eps))[i];
+                if (len[i] == 0 || len[i] > T || term > 1)
+                    why = "a saved episode has a bad length or flag";
+                h->ep_len[i] = (uint32_t)len[i];
+                h->ep_term[i] = term;
+            }
+            for (uint64_t i = 0; why == NULL && i < n_eps * T * A; i++)
+                if (h->ep_act[i] < -1.0f || h->ep_act[i] > 1.0f)
+                    why = "a saved episode action lies outside [-1, 1]";
+            contrl__free(&alloc, len, n_eps * (sizeof(uint64_t) + 1));
+            h->n_stored = n_eps;
+            h->head = n_eps % h->n_slots;
+        }
+    }
+    char msg[400];
+    if (why != NULL)
+        snprintf(msg, sizeof msg, "%s", why);
+    contrl__st_close(f);
+    contrl_agent_destroy(agent);
+    if (why != NULL) {
+        contrl_her_destroy(h);
+        return contrl__fail(CONTRL_ERR_FORMAT, "%s: %s: %s", fn, path, msg);
+    }
+    *out = h;
     return CONTRL_OK;
 }

@@ -5,7 +5,9 @@
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "contrl/contrl.h"
 #include "her_internal.h"
@@ -211,6 +213,84 @@ START_TEST(bad_episodes_are_rejected_and_nothing_is_stored)
 }
 END_TEST
 
+/* ---- checkpoints -------------------------------------------------------- */
+
+static contrl_her *make_reach(const contrl_goal_env *env, contrl_her_relabel relabel)
+{
+    contrl_agent_config c = contrl_agent_config_default(CONTRL_ALGO_SAC);
+    c.obs_dim = env->obs_dim;
+    c.action_dim = env->action_dim;
+    c.action_low = env->action_low;
+    c.action_high = env->action_high;
+    c.hidden[0] = c.hidden[1] = 32;
+    c.batch_size = 64;
+    c.learning_starts = 200;
+    c.buffer_capacity = 20000;
+    c.seed = 9;
+    contrl_her_config hc = contrl_her_config_default();
+    hc.relabel = relabel;
+    hc.strategy = relabel == CONTRL_HER_RELABEL_ON_SAMPLE ? CONTRL_HER_RANDOM : CONTRL_HER_FUTURE;
+    contrl_her *h = NULL;
+    ck_assert_int_eq(contrl_her_create(CONTRL_ALGO_SAC, &c, NULL, &hc, env, &h), CONTRL_OK);
+    return h;
+}
+
+static void policy_grid(contrl_her *h, float *out)
+{
+    for (int i = 0; i < 16; i++) {
+        float o[2] = {0.1f * (float)i - 0.8f, 0.05f * (float)i}, g[2] = {0.3f, -0.2f * (float)(i % 5)};
+        ck_assert_int_eq(contrl_her_act(h, o, g, out + 2 * i, false), CONTRL_OK);
+    }
+}
+
+/* Training N steps, saving with the buffer, loading and training M more
+ * equals training N + M in one go (N a whole number of 50-step episodes). */
+START_TEST(her_resumed_training_equals_uninterrupted_training)
+{
+    const contrl_her_relabel mode = _i ? CONTRL_HER_RELABEL_ON_SAMPLE : CONTRL_HER_RELABEL_ON_STORE;
+    contrl_goal_env env;
+    ck_assert_int_eq(contrl_goal_env_make("pointreach-2", NULL, &env), CONTRL_OK);
+    contrl_her *a = make_reach(&env, mode), *b = make_reach(&env, mode), *c = NULL;
+    char path[] = "/tmp/contrl-her-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(contrl_her_learn(a, &env, 500, NULL, 0, NULL, NULL), CONTRL_OK);
+    ck_assert_msg(contrl_her_save(a, path, CONTRL_SAVE_BUFFER) == CONTRL_OK, "%s", contrl_last_error());
+    ck_assert_msg(contrl_her_load(path, &env, NULL, &c) == CONTRL_OK, "%s", contrl_last_error());
+    float x[32], y[32], z[32];
+    policy_grid(a, x);
+    policy_grid(c, y);
+    ck_assert_int_eq(memcmp(x, y, sizeof x), 0); /* the loaded policy is the saved one */
+    ck_assert_int_eq(contrl_her_learn(c, &env, 500, NULL, 0, NULL, NULL), CONTRL_OK);
+    ck_assert_int_eq(contrl_her_learn(b, &env, 1000, NULL, 0, NULL, NULL), CONTRL_OK);
+    policy_grid(b, x);
+    policy_grid(c, z);
+    ck_assert_int_eq(memcmp(x, z, sizeof x), 0);
+    ck_assert_uint_eq(contrl_agent_updates(contrl_her_agent(b)), contrl_agent_updates(contrl_her_agent(c)));
+    /* A damaged copy is rejected. */
+    FILE *fp = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fseek(fp, 40, SEEK_SET), 0);
+    fputc('#', fp);
+    fclose(fp);
+    contrl_her *d = (contrl_her *)(void *)&d;
+    ck_assert_int_ne(contrl_her_load(path, &env, NULL, &d), CONTRL_OK);
+    ck_assert_ptr_null(d);
+    /* An env of other sizes is refused. */
+    contrl_goal_env other;
+    ck_assert_int_eq(contrl_goal_env_make("pointreach-3", NULL, &other), CONTRL_OK);
+    ck_assert_int_eq(contrl_her_save(a, path, 0), CONTRL_OK);
+    ck_assert_int_eq(contrl_her_load(path, &other, NULL, &d), CONTRL_ERR_FORMAT);
+    unlink(path);
+    contrl_her_destroy(a);
+    contrl_her_destroy(b);
+    contrl_her_destroy(c);
+    contrl_goal_env_close(&env);
+    contrl_goal_env_close(&other);
+}
+END_TEST
+
 /* ---- learning ----------------------------------------------------------- */
 
 static double train_pointreach(uint32_t k, uint64_t steps, uint64_t *reached_at)
@@ -279,6 +359,7 @@ int main(void)
     tcase_add_loop_test(tc, stored_episode_relabels_with_the_strategy_goals, 0, 4);
     tcase_add_test(tc, sample_mode_draws_relabelled_minibatches);
     tcase_add_test(tc, bad_episodes_are_rejected_and_nothing_is_stored);
+    tcase_add_loop_test(tc, her_resumed_training_equals_uninterrupted_training, 0, 2);
     suite_add_tcase(s, tc);
     TCase *learn = tcase_create("learning");
     tcase_set_timeout(learn, 900);
