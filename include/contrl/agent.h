@@ -38,7 +38,8 @@ typedef struct contrl_agent contrl_agent;
 typedef enum contrl_algo {
     CONTRL_ALGO_DDPG = 1,
     CONTRL_ALGO_TD3 = 2,
-    CONTRL_ALGO_SAC = 3
+    CONTRL_ALGO_SAC = 3,
+    CONTRL_ALGO_SQL = 4  /* Soft Q-learning (Haarnoja, Tang, Abbeel, Levine 2017) */
 } contrl_algo;
 
 /* Settings every agent has. contrl_agent_config_default(algo) fills the
@@ -53,6 +54,9 @@ typedef enum contrl_algo {
  *   batch_size       64              256             256
  *   buffer_capacity  1,000,000       1,000,000       1,000,000
  *   learning_starts  0               25,000          10,000
+ *
+ * SQL: hidden 128, 128, both lr 3e-4, batch 128, learning_starts 1000, and
+ * otherwise as TD3 (the authors' softqlearning MuJoCo examples).
  *
  * (DDPG paper section 7; TD3 authors' reference implementation; SAC paper
  * appendix D and its softlearning code). All use relu hidden layers,
@@ -171,6 +175,34 @@ static inline contrl_sac_config contrl_sac_config_default(void)
 }
 CONTRL_API contrl_status contrl_sac_create(const contrl_agent_config *cfg,
                                            const contrl_sac_config *sac, contrl_agent **out);
+
+/* ---- Soft Q-learning ----------------------------------------------------
+ * A soft Q network and its target, and an amortised sampling network
+ * a = f(xi; s), xi ~ N(0, I), tanh output, trained by Stein variational
+ * gradient descent toward pi(a|s) ~ exp(Q(s, a)) (the temperature is set
+ * through reward_scale, as in the paper's code). The soft value of the next
+ * state is estimated by importance sampling with value_particles uniform
+ * actions: V(s') = logsumexp_j Q'(s', a_j) - log M + action_dim log 2
+ * (eq. 10). The target network is copied from Q every
+ * target_update_interval gradient steps (the agent config's tau is not used).
+ * Acting samples xi ~ N(0, I) with explore, and uses xi = 0 without. */
+typedef struct contrl_sql_config {
+    size_t size;                    /* sizeof(contrl_sql_config) */
+    uint32_t value_particles;       /* M, >= 1; 16 */
+    uint32_t kernel_particles;      /* K, >= 2; 16 */
+    float kernel_update_ratio;      /* share of K that is updated, (0, 1); 0.5 */
+    float reward_scale;             /* > 0; 1 (inverse temperature) */
+    uint32_t target_update_interval; /* >= 1; 1 */
+} contrl_sql_config;
+CONTRL_API contrl_status contrl_sql_config_init(contrl_sql_config *cfg, size_t size);
+static inline contrl_sql_config contrl_sql_config_default(void)
+{
+    contrl_sql_config cfg;
+    contrl_sql_config_init(&cfg, sizeof cfg);
+    return cfg;
+}
+CONTRL_API contrl_status contrl_sql_create(const contrl_agent_config *cfg,
+                                           const contrl_sql_config *sql, contrl_agent **out);
 
 CONTRL_API void contrl_agent_destroy(contrl_agent *agent);
 
@@ -295,7 +327,7 @@ CONTRL_API contrl_status contrl_agent_load(const char *path, const contrl_alloca
 
 /* ---- Queries ------------------------------------------------------------ */
 CONTRL_API contrl_algo contrl_agent_algo(const contrl_agent *agent); /* 0 for NULL */
-/* "ddpg", "td3", "sac"; NULL for an unknown value. */
+/* "ddpg", "td3", "sac", "sql"; NULL for an unknown value. */
 CONTRL_API const char *contrl_algo_name(contrl_algo algo);
 CONTRL_API uint32_t contrl_agent_obs_dim(const contrl_agent *agent);
 CONTRL_API uint32_t contrl_agent_action_dim(const contrl_agent *agent);

@@ -25,6 +25,12 @@ static contrl_agent_config agent_defaults(contrl_algo algo)
     c.train_freq = 1;
     c.gradient_steps = 1;
     c.kernels = CONTRL_KERNELS_AUTO;
+    if (algo == CONTRL_ALGO_SQL) { /* softqlearning's MuJoCo examples */
+        c.hidden[0] = 128;
+        c.hidden[1] = 128;
+        c.batch_size = 128;
+        c.learning_starts = 1000;
+    }
     if (algo == CONTRL_ALGO_DDPG) { /* Lillicrap et al. 2015, section 7 */
         c.hidden[0] = 400;
         c.hidden[1] = 300;
@@ -74,12 +80,26 @@ static contrl_sac_config sac_defaults(void)
     return c;
 }
 
+static contrl_sql_config sql_defaults(void)
+{
+    contrl_sql_config c;
+    memset(&c, 0, sizeof c);
+    c.size = sizeof c;
+    c.value_particles = 16;     /* softqlearning: value_n_particles */
+    c.kernel_particles = 16;    /* kernel_n_particles */
+    c.kernel_update_ratio = 0.5f;
+    c.reward_scale = 1.0f;
+    c.target_update_interval = 1; /* td_target_update_interval */
+    return c;
+}
+
 const char *contrl_algo_name(contrl_algo algo)
 {
     switch (algo) {
     case CONTRL_ALGO_DDPG: return "ddpg";
     case CONTRL_ALGO_TD3: return "td3";
     case CONTRL_ALGO_SAC: return "sac";
+    case CONTRL_ALGO_SQL: return "sql";
     }
     return NULL;
 }
@@ -160,6 +180,21 @@ static contrl_status check_algo(contrl_agent *a, const char *fn)
             !(a->sac.log_std_min < a->sac.log_std_max))
             BAD("%s: need finite log_std_min < log_std_max", fn);
         break;
+    case CONTRL_ALGO_SQL:
+        if (a->sql.value_particles == 0 || a->sql.value_particles > 1024)
+            BAD("%s: value_particles %u not in [1, 1024]", fn, a->sql.value_particles);
+        if (a->sql.kernel_particles < 2 || a->sql.kernel_particles > 1024)
+            BAD("%s: kernel_particles %u not in [2, 1024]", fn, a->sql.kernel_particles);
+        if (!(a->sql.kernel_update_ratio > 0.0f && a->sql.kernel_update_ratio < 1.0f))
+            BAD("%s: kernel_update_ratio must be in (0, 1)", fn);
+        if (!(a->sql.reward_scale > 0.0f) || !isfinite(a->sql.reward_scale))
+            BAD("%s: reward_scale must be finite and > 0", fn);
+        if (a->sql.target_update_interval == 0)
+            BAD("%s: target_update_interval must be >= 1", fn);
+        if ((uint64_t)a->cfg.batch_size * a->sql.kernel_particles > (1u << 24) ||
+            (uint64_t)a->cfg.batch_size * a->sql.value_particles > (1u << 24))
+            BAD("%s: batch_size times particles exceeds 2^24", fn);
+        break;
     }
 #undef BAD
     return CONTRL_OK;
@@ -167,8 +202,9 @@ static contrl_status check_algo(contrl_agent *a, const char *fn)
 
 /* ---- creation ----------------------------------------------------------- */
 
-static contrl_status make_net(contrl_agent *a, uint32_t in, uint32_t out, contrl_activation out_act,
-                              float out_init, contrl_net **net)
+static contrl_status make_net_b(contrl_agent *a, uint32_t in, uint32_t out,
+                                contrl_activation out_act, float out_init, uint32_t max_batch,
+                                contrl_net **net)
 {
     contrl_net_config nc = contrl_net_config_default();
     nc.in = in;
@@ -178,11 +214,17 @@ static contrl_status make_net(contrl_agent *a, uint32_t in, uint32_t out, contrl
     nc.hidden_act = a->cfg.hidden_act;
     nc.out_act = out_act;
     nc.out_init_range = out_init;
-    nc.max_batch = a->batch;
+    nc.max_batch = max_batch;
     nc.seed = contrl_rng_next(&a->rng);
     nc.kernels = a->cfg.kernels;
     nc.allocator = a->alloc;
     return contrl_net_create(&nc, net);
+}
+
+static contrl_status make_net(contrl_agent *a, uint32_t in, uint32_t out, contrl_activation out_act,
+                              float out_init, contrl_net **net)
+{
+    return make_net_b(a, in, out, out_act, out_init, a->batch, net);
 }
 
 static contrl_status make_adam(contrl_agent *a, const contrl_net *net, float lr, contrl_adam **opt)
@@ -254,6 +296,18 @@ static size_t layout(contrl_agent *a, unsigned char *base)
     TAKE(a->dsa, B * SA);
     TAKE(a->dsa2, B * SA);
     TAKE(a->d_pi, B * P);
+    if (a->algo == CONTRL_ALGO_SQL) {
+        const size_t K = a->sql.kernel_particles, M = a->sql.value_particles;
+        const size_t MK = M > K ? M : K;
+        TAKE(a->sql_in, B * K * (O + A));
+        TAKE(a->sql_act, B * K * A);
+        TAKE(a->sql_dout, B * K * A);
+        TAKE(a->sql_sa, B * MK * SA);
+        TAKE(a->sql_dsa, B * K * SA);
+        TAKE(a->sql_q, B * MK);
+        TAKE(a->sql_ones, B * K);
+        TAKE(a->sql_glp, B * K * A);
+    }
 #undef TAKE
     return off;
 }
@@ -277,11 +331,14 @@ static contrl_status create(contrl_algo algo, const contrl_agent_config *cfg_in,
     shape.ddpg = contrl_ddpg_config_default();
     shape.td3 = contrl_td3_config_default();
     shape.sac = contrl_sac_config_default();
+    shape.sql = sql_defaults();
     if (algo_cfg != NULL) {
         if (algo == CONTRL_ALGO_DDPG)
             st = contrl__config_copy(&shape.ddpg, algo_cfg, sizeof shape.ddpg, sizeof shape.ddpg, fn);
         else if (algo == CONTRL_ALGO_TD3)
             st = contrl__config_copy(&shape.td3, algo_cfg, sizeof shape.td3, sizeof shape.td3, fn);
+        else if (algo == CONTRL_ALGO_SQL)
+            st = contrl__config_copy(&shape.sql, algo_cfg, sizeof shape.sql, sizeof shape.sql, fn);
         else
             st = contrl__config_copy(&shape.sac, algo_cfg, sizeof shape.sac, sizeof shape.sac, fn);
         if (st != CONTRL_OK)
@@ -295,7 +352,13 @@ static contrl_status create(contrl_algo algo, const contrl_agent_config *cfg_in,
     shape.act_dim = shape.cfg.action_dim;
     shape.sa_dim = shape.obs_dim + shape.act_dim;
     shape.batch = shape.cfg.batch_size;
-    shape.n_critics = algo == CONTRL_ALGO_DDPG ? 1 : 2;
+    shape.n_critics = algo == CONTRL_ALGO_DDPG || algo == CONTRL_ALGO_SQL ? 1 : 2;
+    shape.sql_updated = (uint32_t)((float)shape.sql.kernel_particles * shape.sql.kernel_update_ratio);
+    if (shape.sql_updated == 0)
+        shape.sql_updated = 1;
+    if (shape.sql_updated >= shape.sql.kernel_particles)
+        shape.sql_updated = shape.sql.kernel_particles - 1;
+    shape.sql_fixed = shape.sql.kernel_particles - shape.sql_updated;
     size_t total = layout(&shape, NULL);
     unsigned char *block = contrl__alloc(&shape.alloc, total);
     if (block == NULL)
@@ -318,22 +381,29 @@ static contrl_status create(contrl_algo algo, const contrl_agent_config *cfg_in,
     a->log_alpha = logf(a->sac.init_alpha);
 
     const bool sac = algo == CONTRL_ALGO_SAC, v1 = sac && a->sac.value_net;
+    const bool sql = algo == CONTRL_ALGO_SQL;
     const float init = algo == CONTRL_ALGO_DDPG ? a->ddpg.out_init_range : 0.0f;
-    st = make_net(a, a->obs_dim, sac ? 2 * a->act_dim : a->act_dim,
-                  sac ? CONTRL_ACT_IDENTITY : CONTRL_ACT_TANH, init, &a->actor);
+    const uint32_t K = a->sql.kernel_particles, M = a->sql.value_particles;
+    if (sql) /* the sampling network f(xi; s): [obs, xi] -> action */
+        st = make_net_b(a, a->obs_dim + a->act_dim, a->act_dim, CONTRL_ACT_TANH, 0.0f,
+                        a->batch * K, &a->actor);
+    else
+        st = make_net(a, a->obs_dim, sac ? 2 * a->act_dim : a->act_dim,
+                      sac ? CONTRL_ACT_IDENTITY : CONTRL_ACT_TANH, init, &a->actor);
     if (st == CONTRL_OK)
         st = make_adam(a, a->actor, a->cfg.actor_lr, &a->actor_opt);
-    if (st == CONTRL_OK && !sac) {
+    if (st == CONTRL_OK && !sac && !sql) {
         st = make_net(a, a->obs_dim, a->act_dim, CONTRL_ACT_TANH, init, &a->actor_target);
         if (st == CONTRL_OK)
             st = contrl_net_copy_params(a->actor_target, a->actor);
     }
     for (uint32_t i = 0; st == CONTRL_OK && i < a->n_critics; i++) {
-        st = make_net(a, a->sa_dim, 1, CONTRL_ACT_IDENTITY, init, &a->q[i]);
+        const uint32_t qb = sql ? a->batch * (M > K ? M : K) : a->batch;
+        st = make_net_b(a, a->sa_dim, 1, CONTRL_ACT_IDENTITY, init, qb, &a->q[i]);
         if (st == CONTRL_OK)
             st = make_adam(a, a->q[i], a->cfg.critic_lr, &a->q_opt[i]);
         if (st == CONTRL_OK && !v1) {
-            st = make_net(a, a->sa_dim, 1, CONTRL_ACT_IDENTITY, init, &a->q_target[i]);
+            st = make_net_b(a, a->sa_dim, 1, CONTRL_ACT_IDENTITY, init, qb, &a->q_target[i]);
             if (st == CONTRL_OK)
                 st = contrl_net_copy_params(a->q_target[i], a->q[i]);
         }
@@ -388,6 +458,12 @@ contrl_status contrl_sac_create(const contrl_agent_config *cfg, const contrl_sac
                                 contrl_agent **out)
 {
     return create(CONTRL_ALGO_SAC, cfg, sac, out, "contrl_sac_create");
+}
+
+contrl_status contrl_sql_create(const contrl_agent_config *cfg, const contrl_sql_config *sql,
+                                contrl_agent **out)
+{
+    return create(CONTRL_ALGO_SQL, cfg, sql, out, "contrl_sql_create");
 }
 
 /* ---- acting ------------------------------------------------------------- */
@@ -533,4 +609,10 @@ contrl_status contrl_sac_config_init(contrl_sac_config *cfg, size_t size)
 {
     contrl_sac_config d = sac_defaults();
     return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_sac_config_init");
+}
+
+contrl_status contrl_sql_config_init(contrl_sql_config *cfg, size_t size)
+{
+    contrl_sql_config d = sql_defaults();
+    return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_sql_config_init");
 }

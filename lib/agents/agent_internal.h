@@ -24,6 +24,8 @@ struct contrl_agent {
     contrl_ddpg_config ddpg;
     contrl_td3_config td3;
     contrl_sac_config sac;
+    contrl_sql_config sql;
+    uint32_t sql_fixed, sql_updated;   /* SVGD particle split (K = fixed + updated) */
     uint32_t obs_dim, act_dim, sa_dim, batch;
 
     contrl_net *actor, *actor_target; /* actor_target: DDPG and TD3 */
@@ -68,6 +70,15 @@ struct contrl_agent {
     float *dq;                         /* [B] dL/dQ */
     float *dsa, *dsa2;                 /* [B, obs+A] dL/d(critic input) */
     float *d_pi;                       /* [B, A or 2A] dL/d(actor output) */
+    /* SQL only (NULL otherwise) */
+    float *sql_in;                     /* [B K, obs + A] sampler inputs [s, xi] */
+    float *sql_act;                    /* [B K, A] particles */
+    float *sql_dout;                   /* [B K, A] dL/d particles */
+    float *sql_sa;                     /* [B max(M, K), obs + A] critic inputs */
+    float *sql_dsa;                    /* [B K, obs + A] */
+    float *sql_q;                      /* [B max(M, K)] */
+    float *sql_ones;                   /* [B K] */
+    float *sql_glp;                    /* [B K, A] grad log p of fixed particles */
 };
 
 /* update.c */

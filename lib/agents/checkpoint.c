@@ -262,6 +262,13 @@ static void put_config(builder *b, const contrl_agent *a)
         meta_f(b, "sac.log_std_min", a->sac.log_std_min);
         meta_f(b, "sac.log_std_max", a->sac.log_std_max);
         break;
+    case CONTRL_ALGO_SQL:
+        meta(b, "sql.value_particles", "%u", a->sql.value_particles);
+        meta(b, "sql.kernel_particles", "%u", a->sql.kernel_particles);
+        meta_f(b, "sql.kernel_update_ratio", a->sql.kernel_update_ratio);
+        meta_f(b, "sql.reward_scale", a->sql.reward_scale);
+        meta(b, "sql.target_update_interval", "%u", a->sql.target_update_interval);
+        break;
     }
 }
 
@@ -581,7 +588,7 @@ static contrl_status build_agent(loader *l, const contrl_allocator *alloc, contr
         problem(l, "format '%s' is not %s", fmt, FORMAT_NAME);
     const char *algo_s = need(l, "algorithm");
     contrl_algo algo = (contrl_algo)0;
-    for (int i = CONTRL_ALGO_DDPG; algo_s != NULL && i <= CONTRL_ALGO_SAC; i++)
+    for (int i = CONTRL_ALGO_DDPG; algo_s != NULL && i <= CONTRL_ALGO_SQL; i++)
         if (strcmp(algo_s, contrl_algo_name((contrl_algo)i)) == 0)
             algo = (contrl_algo)i;
     if (algo_s != NULL && algo == 0)
@@ -635,6 +642,15 @@ static contrl_status build_agent(loader *l, const contrl_allocator *alloc, contr
         t.expl_noise = meta_float(l, "td3.expl_noise", false);
         if (!l->bad)
             st = contrl_td3_create(&c, &t, out);
+    } else if (algo == CONTRL_ALGO_SQL) {
+        contrl_sql_config q = contrl_sql_config_default();
+        q.value_particles = (uint32_t)meta_u64(l, "sql.value_particles", 1024);
+        q.kernel_particles = (uint32_t)meta_u64(l, "sql.kernel_particles", 1024);
+        q.kernel_update_ratio = meta_float(l, "sql.kernel_update_ratio", false);
+        q.reward_scale = meta_float(l, "sql.reward_scale", false);
+        q.target_update_interval = (uint32_t)meta_u64(l, "sql.target_update_interval", UINT32_MAX);
+        if (!l->bad)
+            st = contrl_sql_create(&c, &q, out);
     } else {
         contrl_sac_config s = contrl_sac_config_default();
         s.auto_alpha = meta_u64(l, "sac.auto_alpha", 1) != 0;

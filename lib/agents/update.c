@@ -66,6 +66,18 @@ void contrl__agent_policy(contrl_agent *a, const float *obs, uint32_t n, float *
         obs = a->in_tmp;
     }
     const size_t total = (size_t)n * A;
+    if (a->algo == CONTRL_ALGO_SQL) {
+        /* a = f([s, xi]), xi ~ N(0, I) when exploring, 0 otherwise */
+        const uint32_t O = a->obs_dim, D = O + A;
+        for (uint32_t r = 0; r < n; r++) {
+            float *row = a->sql_in + (size_t)r * D;
+            memcpy(row, obs + (size_t)r * O, O * sizeof(float));
+            for (uint32_t i = 0; i < A; i++)
+                row[O + i] = explore ? contrl_rng_normal(&a->rng) : 0.0f;
+        }
+        contrl_net_predict(a->actor, a->sql_in, n, act);
+        return;
+    }
     if (a->algo == CONTRL_ALGO_SAC) {
         contrl_net_predict(a->actor, obs, n, a->pi_out);
         if (explore) {
@@ -142,6 +154,8 @@ static void compute_targets(contrl_agent *a)
         }
         fill_sa(a, a->b_next, a->pi_act, B, a->sa);
         min_q(a, a->q_target, 2, a->sa, next_v, a->q_b);
+        break;
+    case CONTRL_ALGO_SQL: /* sql_update computes its own targets */
         break;
     case CONTRL_ALGO_SAC:
         if (a->sac.value_net) {
@@ -319,6 +333,137 @@ static contrl_status soft_update(contrl_net *target, const contrl_net *src, floa
     return target != NULL ? contrl_net_soft_update(target, src, tau) : CONTRL_OK;
 }
 
+/* Lower median of n values (n small): insertion sort of a copy. */
+static float lower_median(float *v, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        float x = v[i];
+        uint32_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    return v[(n - 1) / 2];
+}
+
+/* Soft Q-learning, one gradient step on the sampled minibatch (Haarnoja et
+ * al. 2017): the soft Bellman regression with the importance-sampled soft
+ * value (eq. 10-11), then Stein variational gradient descent on the
+ * sampling network (eq. 13-14) with an RBF kernel whose bandwidth is the
+ * median squared distance over log(K_fixed). */
+static contrl_status sql_update(contrl_agent *a)
+{
+    const uint32_t B = a->batch, O = a->obs_dim, A = a->act_dim, SA = a->sa_dim, D = O + A;
+    const uint32_t M = a->sql.value_particles, K = a->sql.kernel_particles;
+    const uint32_t Kf = a->sql_fixed, Ku = a->sql_updated;
+    contrl_status st;
+
+    /* Soft value of s' from M uniform actions (importance weights 2^A). */
+    for (uint32_t b = 0; b < B; b++)
+        for (uint32_t j = 0; j < M; j++) {
+            float *row = a->sql_sa + ((size_t)b * M + j) * SA;
+            memcpy(row, a->b_next + (size_t)b * O, O * sizeof(float));
+            for (uint32_t i = 0; i < A; i++)
+                row[O + i] = 2.0f * contrl_rng_uniform(&a->rng) - 1.0f;
+        }
+    contrl_net_predict(a->q_target[0], a->sql_sa, B * M, a->sql_q);
+    const float log_m = logf((float)M), a_log2 = (float)A * LOG2;
+    for (uint32_t b = 0; b < B; b++) {
+        const float *q = a->sql_q + (size_t)b * M;
+        float mx = q[0];
+        for (uint32_t j = 1; j < M; j++)
+            mx = q[j] > mx ? q[j] : mx;
+        double sum = 0.0;
+        for (uint32_t j = 0; j < M; j++)
+            sum += exp((double)(q[j] - mx));
+        float v = mx + (float)log(sum) - log_m + a_log2;
+        a->y[b] = a->sql.reward_scale * a->b_rew[b] + a->cfg.gamma * (1.0f - a->b_term[b]) * v;
+    }
+
+    fill_sa(a, a->b_obs, a->b_act, B, a->sa);
+    float loss, mean_q;
+    if ((st = regress_grad(a, a->q[0], a->sa, a->y, 0.0f, &loss, &mean_q)) != CONTRL_OK ||
+        (st = step_net(a->q_opt[0], a->q[0])) != CONTRL_OK)
+        return st;
+    a->stats.critic_loss = loss;
+    a->stats.mean_q = mean_q;
+    a->updates++;
+
+    /* K particles per state from the sampling network. */
+    for (uint32_t b = 0; b < B; b++)
+        for (uint32_t k = 0; k < K; k++) {
+            float *row = a->sql_in + ((size_t)b * K + k) * D;
+            memcpy(row, a->b_obs + (size_t)b * O, O * sizeof(float));
+            for (uint32_t i = 0; i < A; i++)
+                row[O + i] = contrl_rng_normal(&a->rng);
+        }
+    contrl_net_forward(a->actor, a->sql_in, B * K, a->sql_act);
+    /* grad log p at the fixed particles: dQ/da + d/da sum log(1 - a^2 + eps) */
+    for (uint32_t b = 0; b < B; b++)
+        for (uint32_t j = 0; j < Kf; j++) {
+            float *row = a->sql_sa + ((size_t)b * Kf + j) * SA;
+            memcpy(row, a->b_obs + (size_t)b * O, O * sizeof(float));
+            memcpy(row + O, a->sql_act + ((size_t)b * K + j) * A, A * sizeof(float));
+        }
+    contrl_net_forward(a->q[0], a->sql_sa, B * Kf, a->sql_q);
+    for (uint32_t r = 0; r < B * Kf; r++)
+        a->sql_ones[r] = 1.0f;
+    contrl_net_backward(a->q[0], a->sql_ones, a->sql_dsa); /* q's gradient is reset before use */
+    for (uint32_t b = 0; b < B; b++)
+        for (uint32_t j = 0; j < Kf; j++)
+            for (uint32_t i = 0; i < A; i++) {
+                float x = a->sql_act[((size_t)b * K + j) * A + i];
+                a->sql_glp[((size_t)b * Kf + j) * A + i] =
+                    a->sql_dsa[((size_t)b * Kf + j) * SA + O + i] - 2.0f * x / (1.0f - x * x + 1e-6f);
+            }
+    /* Stein variational gradient for the updated particles. */
+    memset(a->sql_dout, 0, (size_t)B * K * A * sizeof(float));
+    const float inv_log_kf = 1.0f / logf((float)Kf + (Kf == 1 ? 1.0f : 0.0f));
+    float dist[1024];
+    for (uint32_t b = 0; b < B; b++) {
+        const float *fixed = a->sql_act + (size_t)b * K * A, *upd = fixed + (size_t)Kf * A;
+        uint32_t nd = 0;
+        for (uint32_t j = 0; j < Kf; j++)
+            for (uint32_t i = 0; i < Ku && nd < 1024; i++) {
+                float d2 = 0.0f;
+                for (uint32_t c = 0; c < A; c++) {
+                    float diff = fixed[j * A + c] - upd[i * A + c];
+                    d2 += diff * diff;
+                }
+                dist[nd++] = d2;
+            }
+        float h = lower_median(dist, nd) * inv_log_kf;
+        if (!(h > 1e-12f))
+            h = 1e-12f;
+        for (uint32_t i = 0; i < Ku; i++) {
+            float *out = a->sql_dout + ((size_t)b * K + Kf + i) * A;
+            for (uint32_t j = 0; j < Kf; j++) {
+                float d2 = 0.0f;
+                for (uint32_t c = 0; c < A; c++) {
+                    float diff = fixed[j * A + c] - upd[i * A + c];
+                    d2 += diff * diff;
+                }
+                float kappa = expf(-d2 / h);
+                const float *glp = a->sql_glp + ((size_t)b * Kf + j) * A;
+                for (uint32_t c = 0; c < A; c++) {
+                    float diff = fixed[j * A + c] - upd[i * A + c];
+                    float phi = kappa * glp[c] - 2.0f * diff / h * kappa;
+                    /* ascend along phi: dL/da = -phi, averaged over j and the batch */
+                    out[c] -= phi / ((float)Kf * (float)B);
+                }
+            }
+        }
+    }
+    contrl_net_zero_grad(a->actor);
+    contrl_net_backward(a->actor, a->sql_dout, NULL);
+    if ((st = step_net(a->actor_opt, a->actor)) != CONTRL_OK)
+        return st;
+    a->stats.actor_loss = NAN;
+    if (a->updates % a->sql.target_update_interval == 0)
+        contrl_net_copy_params(a->q_target[0], a->q[0]);
+    return CONTRL_OK;
+}
+
 contrl_status contrl__agent_update_step(contrl_agent *a)
 {
     contrl_status st =
@@ -332,6 +477,8 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
         a->input_fn(a->hook_ctx, a->b_obs, a->batch);
         a->input_fn(a->hook_ctx, a->b_next, a->batch);
     }
+    if (a->algo == CONTRL_ALGO_SQL)
+        return sql_update(a);
     compute_targets(a);
 
     /* Critics regress to y: every gradient first, then every step, so a
@@ -382,6 +529,8 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
         for (uint32_t k = 0; k < 2; k++)
             soft_update(a->q_target[k], a->q[k], tau);
         return CONTRL_OK;
+    case CONTRL_ALGO_SQL:
+        return CONTRL_OK; /* handled by sql_update */
     }
     return CONTRL_OK;
 }
