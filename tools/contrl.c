@@ -1,7 +1,7 @@
 /*
- * tools/contrl.c - the `contrl` command: train an agent on a built-in task,
- * evaluate a checkpoint, describe the library. Uses only the public API
- * (contrl/contrl.h); see docs/cli.md.
+ * tools/contrl.c - the `contrl` command: train an agent on a built-in task
+ * (a HER learner on a goal task), evaluate a checkpoint, describe the
+ * library. Uses only the public API (contrl/contrl.h); see docs/cli.md.
  *
  * Exit status: 0 success, 1 a library or file error, 2 bad arguments,
  * 130 training interrupted by Ctrl-C (results still written).
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
 #include <sys/ioctl.h> /* TIOCGWINSZ: not POSIX, so only where known to exist */
@@ -32,6 +33,11 @@ enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
  * `contrl train` printed. */
 #define FINAL_EVAL_SEED 1000000000ull
 #define FINAL_EVAL_EPISODES 10u
+/* Goal tasks end with a success rate: 50 episodes give it in steps of 2%
+ * (10 would give 10%), and cost little (no gradient steps). */
+#define FINAL_EVAL_EPISODES_GOAL 50u
+/* contrl_her_learn evaluates this many episodes; it takes no setting. */
+#define HER_EVAL_EPISODES 10u
 #define MAX_STEPS 1000000000000ull /* 1e12: flags above this are typos */
 
 /* Set by the SIGINT handler, polled by the progress callback. */
@@ -186,15 +192,80 @@ static bool known_task(const char *name)
     return false;
 }
 
-/* "pendulum, mountaincar" into buf. */
-static const char *task_list(char *buf, size_t size)
+/* The goal tasks' name patterns (contrl/goal_env.h): prefix + N, N in
+ * 1..max_n. contrl_goal_env_make decides what is a goal task; these are
+ * for messages, help and `contrl info`. */
+static const struct goal_pattern {
+    const char *prefix;
+    uint32_t max_n;
+} goal_patterns[] = {{"pointreach-", 10}, {"bitflip-", 64}};
+enum { N_GOAL_PATTERNS = sizeof goal_patterns / sizeof goal_patterns[0] };
+
+/* "pointreach-N (N = 1..10), bitflip-N (N = 1..64)" into buf. */
+static const char *goal_task_list(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < N_GOAL_PATTERNS; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%sN (N = 1..%u)", len ? ", " : "",
+                 goal_patterns[i].prefix, goal_patterns[i].max_n);
+    }
+    return buf;
+}
+
+/* "pendulum, mountaincar, pointreach-N (N = 1..10), ..." into buf; the
+ * goal tasks only if `goal`. */
+static const char *task_list_ex(char *buf, size_t size, bool goal)
 {
     buf[0] = '\0';
     for (const char *const *t = contrl_env_names(); *t != NULL; t++) {
         size_t len = strlen(buf);
         snprintf(buf + len, size - len, "%s%s", len ? ", " : "", *t);
     }
+    if (goal) {
+        char g[128];
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", len ? ", " : "", goal_task_list(g, sizeof g));
+    }
     return buf;
+}
+
+/* The plain (contrl_env) tasks. */
+static const char *task_list(char *buf, size_t size)
+{
+    return task_list_ex(buf, size, false);
+}
+
+/* Whether contrl_goal_env_make accepts `name`: CONTRL_OK, or its status
+ * with contrl_last_error() saying why not. */
+static contrl_status probe_goal_task(const char *name)
+{
+    contrl_goal_env env;
+    contrl_status st = contrl_goal_env_make(name, NULL, &env);
+    contrl_goal_env_close(&env);
+    return st;
+}
+
+/* Usage error for a task name that is neither a plain nor a goal task.
+ * A goal pattern with N out of range gets the library's reason. The list
+ * of known tasks includes the goal tasks if `list_goal`. */
+static int unknown_task_error(const char *cmd, const char *name, contrl_status goal_st,
+                              bool list_goal)
+{
+    char tasks[384];
+    if (goal_st == CONTRL_ERR_INVALID_ARG)
+        for (int i = 0; i < N_GOAL_PATTERNS; i++) {
+            const char *prefix = goal_patterns[i].prefix;
+            size_t n = strlen(prefix);
+            if (strncmp(name, prefix, n) == 0 && name[n] >= '1' && name[n] <= '9') {
+                const char *err = contrl_last_error();
+                const char *why = strstr(err, " is outside ") ? strstr(err, "N = ") : NULL;
+                if (why != NULL)
+                    return usage_error(cmd, "task '%s': %s", name, why);
+            }
+        }
+    return usage_error(cmd, "unknown task '%s' (known: %s)", name,
+                       task_list_ex(tasks, sizeof tasks, list_goal));
 }
 
 /* ---- Help -------------------------------------------------------------------- */
@@ -207,7 +278,8 @@ static void print_usage(FILE *f)
             "Deep reinforcement learning for continuous control with libcontrl %s.\n"
             "\n"
             "commands:\n"
-            "  train <algo> <task>   train an agent; writes a learning curve, logs and a checkpoint\n"
+            "  train <algo> <task>   train an agent (with HER on goal tasks); writes a learning\n"
+            "                        curve, logs and a checkpoint\n"
             "  eval <checkpoint>     evaluate a saved agent\n"
             "  info                  library version, matrix kernels and built-in tasks\n"
             "\n"
@@ -218,14 +290,16 @@ static void print_usage(FILE *f)
 
 static void print_train_help(void)
 {
-    char tasks[256];
+    char tasks[256], goal_tasks[128];
     printf("usage: contrl train <algo> <task> [options]\n"
            "\n"
            "Train an agent on a built-in task and write, in the output directory:\n"
            "progress.csv, episodes.csv, evals.csv, curve.svg and agent.safetensors.\n"
+           "On a goal task the agent learns with Hindsight Experience Replay (HER).\n"
            "\n"
            "  <algo>   ddpg, td3, sac, or sac-v1 (SAC with its state-value network)\n"
            "  <task>   %s\n"
+           "           goal tasks: %s\n"
            "\n"
            "options:\n"
            "  --steps N            environment steps to train for\n"
@@ -233,7 +307,8 @@ static void print_train_help(void)
            "  --out DIR            output directory, created with its parents\n"
            "                       (runs/<algo>-<task>-<seed>)\n"
            "  --eval-every N       evaluate every N steps; 0 = never (5000)\n"
-           "  --eval-episodes N    deterministic episodes per evaluation (10)\n"
+           "  --eval-episodes N    deterministic episodes per evaluation (10; goal\n"
+           "                       tasks: always %u, contrl_her_learn's number)\n"
            "  --hidden W,W,...     hidden layer widths of actor and critics\n"
            "  --batch N            minibatch size\n"
            "  --lr X               learning rate of actor and critics\n"
@@ -243,6 +318,14 @@ static void print_train_help(void)
            "  --log-every N        steps between progress.csv rows and log lines (1000)\n"
            "  --quiet              no progress line; only the final evaluation\n"
            "\n"
+           "goal tasks only:\n"
+           "  --her STRATEGY[:K]   relabel each transition with K goals achieved later in\n"
+           "                       its episode (future), at its end (final), anywhere in it\n"
+           "                       (episode) or in any stored episode (random); K 0..64,\n"
+           "                       4 if left out; none = no relabelling (future:4)\n"
+           "  --relabel store|sample   relabel when an episode is stored (the paper's\n"
+           "                       algorithm 1) or afresh at every minibatch (store)\n"
+           "\n"
            "defaults: the algorithm's own (contrl/agent.h: TD3 and SAC hidden 256,256,\n"
            "lr 3e-4, batch 256, learning starts 25000 (TD3) or 10000 (SAC); DDPG hidden\n"
            "400,300, lr 1e-4/1e-3 (actor/critic), batch 64, learning starts 0), except:\n"
@@ -250,18 +333,27 @@ static void print_train_help(void)
            "                hidden 64,64\n"
            "  mountaincar   steps 100000, learning-starts 10000\n"
            "  (other tasks  steps 100000)\n"
+           "  goal tasks    steps 10000 (pointreach-N) or 20000 (bitflip-N),\n"
+           "                learning-starts 1000, batch 256, lr 1e-3, gamma 0.98,\n"
+           "                hidden 64,64, eval-every 1000, buffer (steps + one\n"
+           "                episode) x (K + 1) up to 1000000\n"
            "The pendulum settings follow the TD3 paper's setup for its small tasks (1000\n"
            "random warm-up steps, lr 1e-3), the RL Zoo's Pendulum-v1 budget for TD3 and\n"
            "SAC (20000 steps, lr 1e-3), the TD3 reference code's batch of 256, and\n"
            "64-64 networks, ample for a 3-dimensional task (RLtools uses the same);\n"
+           "the goal-task settings follow tests/her (gamma 0.98 is the HER paper's);\n"
            "docs/cli.md gives the details. Every flag overrides them.\n"
            "\n"
            "Ctrl-C stops training cleanly: results are written, exit status 130.\n"
            "Ends with the final evaluation: %u deterministic episodes on a separate env\n"
-           "instance, seeds %llu..%llu (as `contrl eval` uses by default).\n",
-           task_list(tasks, sizeof tasks), FINAL_EVAL_EPISODES,
-           (unsigned long long)FINAL_EVAL_SEED,
-           (unsigned long long)FINAL_EVAL_SEED + FINAL_EVAL_EPISODES - 1);
+           "instance, seeds %llu..%llu (as `contrl eval` uses by default).\n"
+           "On goal tasks: %u episodes from the same first seed, reported as the success\n"
+           "rate and mean return; no checkpoint is written (HER learners cannot be saved\n"
+           "yet).\n",
+           task_list(tasks, sizeof tasks), goal_task_list(goal_tasks, sizeof goal_tasks),
+           HER_EVAL_EPISODES, FINAL_EVAL_EPISODES, (unsigned long long)FINAL_EVAL_SEED,
+           (unsigned long long)FINAL_EVAL_SEED + FINAL_EVAL_EPISODES - 1,
+           FINAL_EVAL_EPISODES_GOAL);
 }
 
 static void print_eval_help(void)
@@ -277,7 +369,10 @@ static void print_eval_help(void)
            "                  (default: the task the checkpoint records)\n"
            "  --episodes N    episodes to run (%u)\n"
            "  --seed S        episode i starts from seed S + i (%llu, as the final\n"
-           "                  evaluation of `contrl train`)\n",
+           "                  evaluation of `contrl train`)\n"
+           "\n"
+           "Goal tasks (pointreach-N, bitflip-N) cannot be evaluated: HER learners have no\n"
+           "checkpoints yet.\n",
            task_list(tasks, sizeof tasks), FINAL_EVAL_EPISODES,
            (unsigned long long)FINAL_EVAL_SEED);
 }
@@ -288,7 +383,8 @@ static void print_info_help(void)
            "\n"
            "Print the library's version, the matrix kernel set it selects on this machine\n"
            "(CONTRL_BLIS_ARCH=skx|zen3|haswell|generic|blis overrides it), the BLIS version\n"
-           "and what BLIS's own detection would pick, and the built-in tasks.\n");
+           "and what BLIS's own detection would pick, the built-in tasks and the goal\n"
+           "tasks for Hindsight Experience Replay.\n");
 }
 
 /* ---- contrl --version, contrl info --------------------------------------- */
@@ -347,6 +443,33 @@ static int cmd_info(int argc, char **argv)
         printf("\n");
         contrl_env_close(&env);
     }
+
+    /* Sizes read from the largest instance: one equal to N prints as "N". */
+    printf("\ngoal tasks (trained with Hindsight Experience Replay)\n");
+    for (int i = 0; i < N_GOAL_PATTERNS; i++) {
+        const struct goal_pattern *g = &goal_patterns[i];
+        char name[32], pattern[32];
+        snprintf(name, sizeof name, "%s%u", g->prefix, g->max_n);
+        snprintf(pattern, sizeof pattern, "%sN", g->prefix);
+        contrl_goal_env env;
+        st = contrl_goal_env_make(name, NULL, &env);
+        if (st != CONTRL_OK) {
+            rc = library_error(name, st);
+            continue;
+        }
+        const uint32_t dims[4] = {env.obs_dim, env.goal_dim, env.action_dim, env.max_episode_steps};
+        char text[4][16];
+        for (int k = 0; k < 4; k++) {
+            if (dims[k] == g->max_n)
+                snprintf(text[k], sizeof text[k], "N");
+            else
+                snprintf(text[k], sizeof text[k], "%u", dims[k]);
+        }
+        printf("  %-14s N = 1..%u: obs %s, goal %s, action %s in [%g, %g], at most %s steps per "
+               "episode\n", pattern, g->max_n, text[0], text[1], text[2],
+               (double)env.action_low[0], (double)env.action_high[0], text[3]);
+        contrl_goal_env_close(&env);
+    }
     printf("\nalgorithms\n  ddpg, td3, sac, sac-v1\n");
     return rc;
 }
@@ -385,9 +508,13 @@ static int cmd_eval(int argc, char **argv)
     char tasks[256];
     if (path == NULL)
         return usage_error("eval", "missing the checkpoint file");
-    if (task != NULL && !known_task(task))
-        return usage_error("eval", "unknown task '%s' (known: %s)", task,
-                           task_list(tasks, sizeof tasks));
+    if (task != NULL && !known_task(task)) {
+        contrl_status goal_st = probe_goal_task(task);
+        if (goal_st == CONTRL_OK)
+            return usage_error("eval", "'%s' is a goal task: evaluating HER learners is not "
+                                       "supported (they have no checkpoints yet)", task);
+        return unknown_task_error("eval", task, goal_st, false);
+    }
 
     contrl_agent *agent = NULL;
     contrl_status st = contrl_agent_load(path, NULL, &agent);
@@ -443,7 +570,11 @@ typedef struct train_opts {
     double actor_lr, critic_lr;
     /* which of them the command line set */
     bool has_steps, has_learning_starts, has_buffer, has_batch, has_hidden, has_actor_lr,
-        has_critic_lr;
+        has_critic_lr, has_eval_every, has_eval_episodes;
+    /* goal tasks: a HER learner (contrl/her.h) instead of a plain agent */
+    bool goal;
+    contrl_her_config her; /* strategy, k and relabel from --her, --relabel */
+    bool has_her, has_relabel;
 } train_opts;
 
 /* Growable columns of doubles (the curve's data). */
@@ -480,6 +611,8 @@ static void columns_free(columns *t)
 /* State shared with the progress callback. */
 typedef struct run {
     const train_opts *o;
+    bool goal;          /* eval_mean is a success rate (0..1), eval_std unset */
+    struct timespec start; /* goal tasks: contrl_her_learn reports no time */
     bool is_sac;
     bool show;          /* progress output on stderr */
     bool tty;           /* stderr is a terminal: one line redrawn with \r */
@@ -497,6 +630,13 @@ typedef struct run {
     contrl_progress last;
 } run;
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
 static void csv_num(FILE *f, double v, const char *fmt, char sep)
 {
     if (isfinite(v))
@@ -512,13 +652,17 @@ static void write_row(run *r, const contrl_progress *p)
     bool trained = p->stats.updates > 0;
     fprintf(f, "%llu,%llu,", (unsigned long long)p->step, (unsigned long long)p->episodes);
     csv_num(f, p->mean_return, "%.6g", ',');
-    csv_num(f, p->eval_mean, "%.6g", ',');
-    csv_num(f, p->eval_std, "%.6g", ',');
+    /* goal tasks: the evaluation's return is not reported, its success
+     * rate goes in the last column */
+    csv_num(f, r->goal ? NAN : p->eval_mean, "%.6g", ',');
+    csv_num(f, r->goal ? NAN : p->eval_std, "%.6g", ',');
     csv_num(f, trained ? p->stats.critic_loss : NAN, "%.6g", ',');
     csv_num(f, trained ? p->stats.actor_loss : NAN, "%.6g", ',');
     csv_num(f, trained ? p->stats.mean_q : NAN, "%.6g", ',');
     csv_num(f, r->is_sac ? p->stats.alpha : NAN, "%.6g", ',');
-    csv_num(f, rate, "%.1f", '\n');
+    csv_num(f, rate, "%.1f", r->goal ? ',' : '\n');
+    if (r->goal)
+        csv_num(f, p->eval_mean, "%.6g", '\n');
     fflush(f); /* so `tail -f progress.csv` follows the run */
     r->row_step = p->step;
     r->row_time = p->seconds;
@@ -542,8 +686,9 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* The progress line: steps, %, speed, recent return, last evaluation, ETA,
- * alpha (SAC). On a terminal, redrawn in place and cut to its width. */
+/* The progress line: steps, %, speed, recent return, last evaluation (its
+ * success rate on goal tasks), ETA, alpha (SAC). On a terminal, redrawn in
+ * place and cut to its width. */
 static void draw(run *r, const contrl_progress *p)
 {
     /* speed over a window of >= 2 s: the random warm-up runs much faster
@@ -559,18 +704,22 @@ static void draw(run *r, const contrl_progress *p)
     static const int rank[N_PARTS] = {STEPS, ETA, EVAL, RETURN, SPEED, ALPHA};
     char part[N_PARTS][96] = {{0}};
     int digits = snprintf(NULL, 0, "%llu", (unsigned long long)p->total_steps);
+    /* a HER run ends with a whole episode and may pass total_steps */
+    uint64_t left = p->step < p->total_steps ? p->total_steps - p->step : 0;
     snprintf(part[STEPS], sizeof part[0], "%*llu/%llu %3.0f%%", digits,
              (unsigned long long)p->step, (unsigned long long)p->total_steps,
-             100.0 * (double)p->step / (double)p->total_steps);
+             100.0 * (double)(p->total_steps - left) / (double)p->total_steps);
     snprintf(part[SPEED], sizeof part[0], "%5.0f steps/s", rate);
     if (isfinite(p->mean_return))
         snprintf(part[RETURN], sizeof part[0], "return %7.1f", p->mean_return);
     else
         snprintf(part[RETURN], sizeof part[0], "return %7s", "-");
-    if (isfinite(p->eval_mean))
+    if (isfinite(p->eval_mean) && r->goal)
+        snprintf(part[EVAL], sizeof part[0], "success %3.0f%%", 100.0 * p->eval_mean);
+    else if (isfinite(p->eval_mean))
         snprintf(part[EVAL], sizeof part[0], "eval %.1f ± %.1f", p->eval_mean, p->eval_std);
     if (r->rate > 0.0) {
-        unsigned long s = (unsigned long)((double)(p->total_steps - p->step) / r->rate + 0.5);
+        unsigned long s = (unsigned long)((double)left / r->rate + 0.5);
         snprintf(part[ETA], sizeof part[0], "ETA %02lu:%02lu", s / 60, s % 60);
     } else {
         snprintf(part[ETA], sizeof part[0], "ETA --:--"); /* no 2 s window measured yet */
@@ -617,7 +766,8 @@ static void end_line(run *r)
 }
 
 /* Called after every env step (progress_interval 1) so that each finished
- * episode is seen: the library reports only the last episode's return. */
+ * episode is seen: the library reports only the last episode's return.
+ * contrl_her_learn calls it after every episode, through on_her_progress. */
 static int on_progress(const contrl_progress *p, void *user)
 {
     run *r = user;
@@ -633,12 +783,19 @@ static int on_progress(const contrl_progress *p, void *user)
     if (p->is_eval) {
         if (columns_push(&r->evals, (double)p->step, p->eval_mean, p->eval_std) != 0)
             r->out_of_memory = true;
-        fprintf(r->evals_csv, "%llu,%.6g,%.6g\n", (unsigned long long)p->step, p->eval_mean,
-                p->eval_std);
+        if (r->goal)
+            fprintf(r->evals_csv, "%llu,%.6g\n", (unsigned long long)p->step, p->eval_mean);
+        else
+            fprintf(r->evals_csv, "%llu,%.6g,%.6g\n", (unsigned long long)p->step, p->eval_mean,
+                    p->eval_std);
         fflush(r->evals_csv);
     }
     bool stop = g_interrupted != 0 || r->out_of_memory;
-    bool row = p->is_eval || p->step == p->total_steps || p->step % r->o->log_every == 0 || stop;
+    /* a row when the step passes a multiple of log_every: HER runs report
+     * whole episodes, so the step need not land on one */
+    const uint64_t every = r->o->log_every;
+    bool row = p->is_eval || p->step >= p->total_steps || p->step / every != r->row_step / every ||
+               stop;
     if (row) {
         write_row(r, p);
         fflush(r->episodes_csv);
@@ -646,6 +803,16 @@ static int on_progress(const contrl_progress *p, void *user)
     if (r->show && (row || (r->tty && p->seconds - r->drawn_at >= 0.25)))
         draw(r, p);
     return stop;
+}
+
+/* contrl_her_learn leaves seconds and steps_per_s at 0: fill them in. */
+static int on_her_progress(const contrl_progress *p, void *user)
+{
+    run *r = user;
+    contrl_progress q = *p;
+    q.seconds = seconds_since(&r->start);
+    q.steps_per_s = q.seconds > 0.0 ? (double)q.step / q.seconds : 0.0;
+    return on_progress(&q, user);
 }
 
 static int make_dirs(const char *path)
@@ -695,9 +862,96 @@ static const char *algo_title(const train_opts *o)
     }
 }
 
+static const char *strategy_name(contrl_her_strategy s)
+{
+    switch (s) {
+    case CONTRL_HER_FUTURE: return "future";
+    case CONTRL_HER_FINAL: return "final";
+    case CONTRL_HER_EPISODE: return "episode";
+    default: return "random";
+    }
+}
+
+/* "TD3 + HER (future, k 4)" or "TD3 without HER (k 0)" for goal tasks,
+ * "TD3" otherwise. */
+static const char *run_title(const train_opts *o, char *buf, size_t size)
+{
+    if (!o->goal)
+        snprintf(buf, size, "%s", algo_title(o));
+    else if (o->her.k == 0)
+        snprintf(buf, size, "%s without HER (k 0)", algo_title(o));
+    else
+        snprintf(buf, size, "%s + HER (%s, k %u)", algo_title(o), strategy_name(o->her.strategy),
+                 o->her.k);
+    return buf;
+}
+
+/* Goal tasks: the success rate of the evaluations, in percent, and the
+ * final one (final_mean, 0..1) as the last point. */
+static int write_success_curve(const char *path, const train_opts *o, const run *r,
+                               double final_step, double final_mean)
+{
+    columns ev = r->evals;
+    size_t n = ev.n;
+    bool add_final = isfinite(final_mean) && (n == 0 || ev.c[0][n - 1] < final_step);
+    size_t m = n + (add_final ? 1 : 0);
+    double *buf = malloc(2 * (m ? m : 1) * sizeof *buf);
+    if (buf == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    double *x = buf, *y = buf + m;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = ev.c[0][i];
+        y[i] = 100.0 * ev.c[1][i];
+    }
+    if (add_final) {
+        x[n] = final_step;
+        y[n] = 100.0 * final_mean;
+    }
+    char what[96], title[200];
+    snprintf(title, sizeof title, "%s on %s, seed %llu", run_title(o, what, sizeof what), o->task,
+             (unsigned long long)o->seed);
+    /* The writer fits the y axis to the data; a band of zero width at x = 0
+     * (invisible) from 0 to 100 makes it span every possible success rate,
+     * so that runs compare at a glance and a flat 100% is not drawn mid-plot. */
+    static const double span_x[2] = {0.0, 0.0}, span_lo[2] = {0.0, 0.0},
+                        span_hi[2] = {100.0, 100.0};
+    svg_series s[2];
+    memset(s, 0, sizeof s);
+    s[0].x = span_x;
+    s[0].y_lo = span_lo;
+    s[0].y_hi = span_hi;
+    s[0].n = 2;
+    s[0].color = "#ffffff";
+    s[1].label = "evaluation success rate";
+    s[1].x = x;
+    s[1].y = y;
+    s[1].n = m;
+    s[1].color = "#d62728";
+    s[1].width = 2.5;
+    s[1].markers = 1;
+    svg_chart c;
+    memset(&c, 0, sizeof c);
+    c.title = title;
+    c.xlabel = "environment steps";
+    c.ylabel = "success rate (%)";
+    c.series = m > 0 ? s : s + 1; /* no points: the writer's empty chart and note */
+    c.n_series = m > 0 ? 2 : 1;
+    c.x_include_zero = 1;
+    c.empty_note = "no evaluations";
+    int rc = svg_save_chart(path, &c);
+    int saved = errno;
+    free(buf);
+    errno = saved;
+    return rc;
+}
+
 static int write_curve(const char *path, const train_opts *o, const run *r, double final_step,
                        double final_mean, double final_std)
 {
+    if (o->goal)
+        return write_success_curve(path, o, r, final_step, final_mean);
     columns ev = r->evals;
     size_t n = ev.n;
     /* the final evaluation joins the curve unless one ran at that step */
@@ -779,6 +1033,54 @@ static uint64_t task_defaults(const char *task, contrl_agent_config *cfg)
     return 100000;
 }
 
+/* Goal tasks: tests/her's settings (TD3 + HER reaches 100% on pointreach-2
+ * in 4000 steps with them), gamma 0.98 as in the HER paper. */
+static uint64_t goal_task_defaults(const char *task, contrl_agent_config *cfg)
+{
+    cfg->learning_starts = 1000;
+    cfg->batch_size = 256;
+    cfg->n_hidden = 2;
+    cfg->hidden[0] = cfg->hidden[1] = 64;
+    cfg->actor_lr = 1e-3f;
+    cfg->critic_lr = 1e-3f;
+    cfg->gamma = 0.98f;
+    return strncmp(task, "bitflip-", 8) == 0 ? 20000 : 10000;
+}
+
+/* --her STRATEGY[:K] (K 4 if left out) or none (k = 0). */
+static int parse_her(const char *cmd, const char *s, contrl_her_config *her)
+{
+    static const contrl_her_strategy strategies[] = {CONTRL_HER_FUTURE, CONTRL_HER_FINAL,
+                                                     CONTRL_HER_EPISODE, CONTRL_HER_RANDOM};
+    if (strcmp(s, "none") == 0) {
+        her->k = 0;
+        return 0;
+    }
+    const char *colon = strchr(s, ':');
+    size_t len = colon != NULL ? (size_t)(colon - s) : strlen(s);
+    for (size_t i = 0; i < sizeof strategies / sizeof strategies[0]; i++) {
+        const char *name = strategy_name(strategies[i]);
+        if (strlen(name) != len || strncmp(s, name, len) != 0)
+            continue;
+        her->strategy = strategies[i];
+        her->k = 4;
+        return colon != NULL ? parse_u32(cmd, "--her K", colon + 1, 0, 64, &her->k) : 0;
+    }
+    return usage_error(cmd, "--her expects STRATEGY[:K] with STRATEGY future, final, episode or "
+                            "random and K 0..64, or none; not '%s'", s);
+}
+
+static int parse_relabel(const char *cmd, const char *s, contrl_her_config *her)
+{
+    if (strcmp(s, "store") == 0)
+        her->relabel = CONTRL_HER_RELABEL_ON_STORE;
+    else if (strcmp(s, "sample") == 0)
+        her->relabel = CONTRL_HER_RELABEL_ON_SAMPLE;
+    else
+        return usage_error(cmd, "--relabel expects store or sample, not '%s'", s);
+    return 0;
+}
+
 static int parse_train(int argc, char **argv, train_opts *o, bool *help)
 {
     const char *v;
@@ -806,9 +1108,17 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
             o->out = v;
         } else if ((m = flag_value(C, argc, argv, &i, "--eval-every", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--eval-every", v, 0, MAX_STEPS, &o->eval_every);
+            o->has_eval_every = true;
         } else if ((m = flag_value(C, argc, argv, &i, "--eval-episodes", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE
                        : parse_u32(C, "--eval-episodes", v, 1, 100000, &o->eval_episodes);
+            o->has_eval_episodes = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--her", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_her(C, v, &o->her);
+            o->has_her = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--relabel", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_relabel(C, v, &o->her);
+            o->has_relabel = true;
         } else if ((m = flag_value(C, argc, argv, &i, "--hidden", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_hidden(C, v, o->hidden, &o->n_hidden);
             o->has_hidden = true;
@@ -844,10 +1154,10 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
         if (rc != 0)
             return rc;
     }
-    char tasks[256];
+    char tasks[384];
     if (n_pos == 0)
         return usage_error(C, "missing <algo> (ddpg, td3, sac or sac-v1) and <task> (%s)",
-                           task_list(tasks, sizeof tasks));
+                           task_list_ex(tasks, sizeof tasks, true));
     o->algo_name = pos[0];
     if (strcmp(pos[0], "ddpg") == 0)
         o->algo = CONTRL_ALGO_DDPG;
@@ -861,24 +1171,83 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
     } else
         return usage_error(C, "unknown algorithm '%s' (known: ddpg, td3, sac, sac-v1)", pos[0]);
     if (n_pos < 2)
-        return usage_error(C, "missing <task> (%s)", task_list(tasks, sizeof tasks));
-    if (!known_task(pos[1]))
-        return usage_error(C, "unknown task '%s' (known: %s)", pos[1],
-                           task_list(tasks, sizeof tasks));
+        return usage_error(C, "missing <task> (%s)", task_list_ex(tasks, sizeof tasks, true));
     o->task = pos[1];
+    if (!known_task(o->task)) {
+        contrl_status st = probe_goal_task(o->task);
+        if (st == CONTRL_ERR_INVALID_ARG)
+            return unknown_task_error(C, o->task, st, true);
+        if (st != CONTRL_OK)
+            return library_error("cannot create the task", st);
+        o->goal = true;
+    }
+    if (!o->goal && (o->has_her || o->has_relabel))
+        return usage_error(C, "%s applies only to goal tasks (%s), not '%s'",
+                           o->has_her ? "--her" : "--relabel", goal_task_list(tasks, sizeof tasks),
+                           o->task);
+    if (o->goal && o->has_eval_episodes && o->eval_episodes != HER_EVAL_EPISODES)
+        return usage_error(C, "--eval-episodes: evaluations during HER training always run %u "
+                              "episodes (contrl_her_learn has no setting for it)",
+                           HER_EVAL_EPISODES);
     return 0;
 }
 
-static contrl_status create_agent(const train_opts *o, const contrl_agent_config *cfg,
-                                  contrl_agent **agent)
+/* The task instances and the learner of a run: a plain agent on a
+ * contrl_env task, a HER learner on a goal task. */
+typedef struct learner {
+    contrl_env env, eval_env;
+    contrl_goal_env goal_env, goal_eval_env;
+    contrl_agent *agent;
+    contrl_her *her;
+} learner;
+
+/* Two instances of the task: one to train on, a separate one to evaluate. */
+static contrl_status make_tasks(const train_opts *o, learner *l)
 {
-    if (o->algo == CONTRL_ALGO_DDPG)
-        return contrl_ddpg_create(cfg, NULL, agent);
-    if (o->algo == CONTRL_ALGO_TD3)
-        return contrl_td3_create(cfg, NULL, agent);
+    contrl_status st;
+    if (o->goal) {
+        if ((st = contrl_goal_env_make(o->task, NULL, &l->goal_env)) != CONTRL_OK)
+            return st;
+        return contrl_goal_env_make(o->task, NULL, &l->goal_eval_env);
+    }
+    if ((st = contrl_env_make(o->task, NULL, &l->env)) != CONTRL_OK)
+        return st;
+    return contrl_env_make(o->task, NULL, &l->eval_env);
+}
+
+/* The agent, or on a goal task the HER learner around it, for the task's
+ * sizes (written into cfg). */
+static contrl_status create_learner(const train_opts *o, contrl_agent_config *cfg, learner *l)
+{
     contrl_sac_config sac = contrl_sac_config_default();
     sac.value_net = o->value_net;
-    return contrl_sac_create(cfg, &sac, agent);
+    const void *algo_cfg = o->algo == CONTRL_ALGO_SAC ? &sac : NULL;
+    if (o->goal) {
+        cfg->obs_dim = l->goal_env.obs_dim;
+        cfg->action_dim = l->goal_env.action_dim;
+        cfg->action_low = l->goal_env.action_low;
+        cfg->action_high = l->goal_env.action_high;
+        return contrl_her_create(o->algo, cfg, algo_cfg, &o->her, &l->goal_env, &l->her);
+    }
+    cfg->obs_dim = l->env.obs_dim;
+    cfg->action_dim = l->env.action_dim;
+    cfg->action_low = l->env.action_low;
+    cfg->action_high = l->env.action_high;
+    if (o->algo == CONTRL_ALGO_DDPG)
+        return contrl_ddpg_create(cfg, NULL, &l->agent);
+    if (o->algo == CONTRL_ALGO_TD3)
+        return contrl_td3_create(cfg, NULL, &l->agent);
+    return contrl_sac_create(cfg, &sac, &l->agent);
+}
+
+static void learner_free(learner *l)
+{
+    contrl_her_destroy(l->her);
+    contrl_agent_destroy(l->agent);
+    contrl_goal_env_close(&l->goal_eval_env);
+    contrl_goal_env_close(&l->goal_env);
+    contrl_env_close(&l->eval_env);
+    contrl_env_close(&l->env);
 }
 
 static void print_hidden(FILE *f, const contrl_agent_config *cfg)
@@ -894,6 +1263,7 @@ static int cmd_train(int argc, char **argv)
     o.eval_every = 5000;
     o.eval_episodes = 10;
     o.log_every = 1000;
+    o.her = contrl_her_config_default();
     bool help = false;
     int rc = parse_train(argc, argv, &o, &help);
     if (rc != 0)
@@ -903,11 +1273,27 @@ static int cmd_train(int argc, char **argv)
         return 0;
     }
 
+    char *p_progress = NULL, *p_episodes = NULL, *p_evals = NULL, *p_curve = NULL,
+         *p_ckpt = NULL;
+    learner l;
+    memset(&l, 0, sizeof l);
+    run r;
+    memset(&r, 0, sizeof r);
+    contrl_status st;
+    rc = EXIT_FAILURE;
+    if ((st = make_tasks(&o, &l)) != CONTRL_OK) {
+        library_error("cannot create the task", st);
+        goto done;
+    }
+
     /* settings: algorithm defaults, then the task's, then the flags */
     contrl_agent_config cfg = contrl_agent_config_default(o.algo);
-    uint64_t default_steps = task_defaults(o.task, &cfg);
+    uint64_t default_steps = o.goal ? goal_task_defaults(o.task, &cfg)
+                                    : task_defaults(o.task, &cfg);
     if (!o.has_steps)
         o.steps = default_steps;
+    if (o.goal && !o.has_eval_every)
+        o.eval_every = 1000; /* 10 episodes without updates: cheap, and a curve worth drawing */
     if (o.has_learning_starts)
         cfg.learning_starts = o.learning_starts;
     if (o.has_batch)
@@ -920,12 +1306,22 @@ static int cmd_train(int argc, char **argv)
         cfg.n_hidden = o.n_hidden;
         memcpy(cfg.hidden, o.hidden, sizeof cfg.hidden);
     }
-    /* a buffer larger than the run never fills: same learning, less memory */
-    if (o.has_buffer)
+    /* a buffer larger than the run never fills: same learning, less memory.
+     * A HER run stores k relabelled copies of every transition and ends
+     * with a whole episode, possibly past --steps. */
+    if (o.has_buffer) {
         cfg.buffer_capacity = o.buffer;
-    else if (o.steps < cfg.buffer_capacity)
-        cfg.buffer_capacity = o.steps > cfg.batch_size ? o.steps : cfg.batch_size;
+    } else {
+        uint64_t need = o.goal ? (o.steps + l.goal_env.max_episode_steps) * (o.her.k + 1ull)
+                               : o.steps;
+        if (need < cfg.buffer_capacity)
+            cfg.buffer_capacity = need > cfg.batch_size ? need : cfg.batch_size;
+    }
     cfg.seed = o.seed;
+    if ((st = create_learner(&o, &cfg, &l)) != CONTRL_OK) {
+        library_error("cannot create the agent", st);
+        goto done;
+    }
 
     char default_out[512];
     if (o.out == NULL) {
@@ -933,36 +1329,13 @@ static int cmd_train(int argc, char **argv)
                  (unsigned long long)o.seed);
         o.out = default_out;
     }
-
-    char *p_progress = path_join(o.out, "progress.csv");
-    char *p_episodes = path_join(o.out, "episodes.csv");
-    char *p_evals = path_join(o.out, "evals.csv");
-    char *p_curve = path_join(o.out, "curve.svg");
-    char *p_ckpt = path_join(o.out, "agent.safetensors");
-    contrl_env env, eval_env;
-    memset(&env, 0, sizeof env);
-    memset(&eval_env, 0, sizeof eval_env);
-    contrl_agent *agent = NULL;
-    run r;
-    memset(&r, 0, sizeof r);
-    contrl_status st;
-    rc = EXIT_FAILURE;
-
+    p_progress = path_join(o.out, "progress.csv");
+    p_episodes = path_join(o.out, "episodes.csv");
+    p_evals = path_join(o.out, "evals.csv");
+    p_curve = path_join(o.out, "curve.svg");
+    p_ckpt = path_join(o.out, "agent.safetensors");
     if (!p_progress || !p_episodes || !p_evals || !p_curve || !p_ckpt) {
         fprintf(stderr, "contrl: out of memory\n");
-        goto done;
-    }
-    if ((st = contrl_env_make(o.task, NULL, &env)) != CONTRL_OK ||
-        (st = contrl_env_make(o.task, NULL, &eval_env)) != CONTRL_OK) {
-        library_error("cannot create the task", st);
-        goto done;
-    }
-    cfg.obs_dim = env.obs_dim;
-    cfg.action_dim = env.action_dim;
-    cfg.action_low = env.action_low;
-    cfg.action_high = env.action_high;
-    if ((st = create_agent(&o, &cfg, &agent)) != CONTRL_OK) {
-        library_error("cannot create the agent", st);
         goto done;
     }
     if (make_dirs(o.out) != 0) {
@@ -970,6 +1343,7 @@ static int cmd_train(int argc, char **argv)
         goto done;
     }
     r.o = &o;
+    r.goal = o.goal;
     r.is_sac = o.algo == CONTRL_ALGO_SAC;
     r.show = !o.quiet;
     r.tty = isatty(STDERR_FILENO) != 0;
@@ -986,24 +1360,28 @@ static int cmd_train(int argc, char **argv)
         file_error("cannot create", p_evals);
         goto done;
     }
-    fputs("step,episodes,mean_return,eval_mean,eval_std,critic_loss,actor_loss,mean_q,alpha,"
-          "steps_per_s\n", r.progress_csv);
+    fprintf(r.progress_csv, "step,episodes,mean_return,eval_mean,eval_std,critic_loss,actor_loss,"
+                            "mean_q,alpha,steps_per_s%s\n", o.goal ? ",success_rate" : "");
     fputs("episode,step,return\n", r.episodes_csv);
-    fputs("step,eval_mean,eval_std\n", r.evals_csv);
+    fputs(o.goal ? "step,success_rate\n" : "step,eval_mean,eval_std\n", r.evals_csv);
 
     if (!o.quiet) {
         contrl_blas_info bi;
         memset(&bi, 0, sizeof bi);
         bi.size = sizeof bi;
         bool kernels = contrl_blas_query(CONTRL_KERNELS_AUTO, &bi) == CONTRL_OK;
+        char title[96];
         fprintf(stderr, "contrl: training %s on %s for %llu steps, seed %llu -> %s\n",
-                algo_title(&o), o.task, (unsigned long long)o.steps, (unsigned long long)o.seed,
-                o.out);
+                run_title(&o, title, sizeof title), o.task, (unsigned long long)o.steps,
+                (unsigned long long)o.seed, o.out);
         fprintf(stderr, "contrl: hidden ");
         print_hidden(stderr, &cfg);
-        fprintf(stderr, ", batch %u, lr %g/%g (actor/critic), learning starts %llu, buffer %llu, "
-                        "kernels %s\n",
-                cfg.batch_size, (double)cfg.actor_lr, (double)cfg.critic_lr,
+        fprintf(stderr, ", batch %u, lr %g/%g (actor/critic), ", cfg.batch_size,
+                (double)cfg.actor_lr, (double)cfg.critic_lr);
+        if (o.goal)
+            fprintf(stderr, "gamma %g, relabel on %s, ", (double)cfg.gamma,
+                    o.her.relabel == CONTRL_HER_RELABEL_ON_SAMPLE ? "sample" : "store");
+        fprintf(stderr, "learning starts %llu, buffer %llu, kernels %s\n",
                 (unsigned long long)cfg.learning_starts, (unsigned long long)cfg.buffer_capacity,
                 kernels ? bi.name : "?");
     }
@@ -1023,14 +1401,22 @@ static int cmd_train(int argc, char **argv)
     if (sigaction(SIGINT, NULL, &old_sa) == 0 && old_sa.sa_handler != SIG_IGN)
         sigaction(SIGINT, &sa, NULL);
 
-    contrl_learn_config lc = contrl_learn_config_default();
-    lc.eval_env = o.eval_every > 0 ? &eval_env : NULL;
-    lc.eval_interval = o.eval_every > 0 ? o.eval_every : lc.eval_interval;
-    lc.eval_episodes = o.eval_episodes;
-    lc.progress_interval = 1;
-    lc.callback = on_progress;
-    lc.user = &r;
-    contrl_status learn_st = contrl_agent_learn_ex(agent, &env, o.steps, &lc);
+    contrl_status learn_st;
+    if (o.goal) {
+        clock_gettime(CLOCK_MONOTONIC, &r.start);
+        learn_st = contrl_her_learn(l.her, &l.goal_env, o.steps,
+                                    o.eval_every > 0 ? &l.goal_eval_env : NULL, o.eval_every,
+                                    on_her_progress, &r);
+    } else {
+        contrl_learn_config lc = contrl_learn_config_default();
+        lc.eval_env = o.eval_every > 0 ? &l.eval_env : NULL;
+        lc.eval_interval = o.eval_every > 0 ? o.eval_every : lc.eval_interval;
+        lc.eval_episodes = o.eval_episodes;
+        lc.progress_interval = 1;
+        lc.callback = on_progress;
+        lc.user = &r;
+        learn_st = contrl_agent_learn_ex(l.agent, &l.env, o.steps, &lc);
+    }
     end_line(&r);
     bool interrupted = g_interrupted != 0;
     rc = 0;
@@ -1044,10 +1430,22 @@ static int cmd_train(int argc, char **argv)
         fprintf(stderr, "contrl: interrupted at step %llu of %llu; writing the results\n",
                 (unsigned long long)r.last.step, (unsigned long long)o.steps);
 
-    /* the final evaluation, on the separate eval env with fixed seeds */
+    /* the final evaluation, on the separate eval env with fixed seeds; on
+     * goal tasks final_mean is the success rate */
     double final_mean = NAN, final_std = NAN;
-    if (rc == 0) {
-        st = contrl_agent_evaluate(agent, &eval_env, FINAL_EVAL_EPISODES, FINAL_EVAL_SEED,
+    if (rc == 0 && o.goal) {
+        double mean_return;
+        st = contrl_her_evaluate(l.her, &l.goal_eval_env, FINAL_EVAL_EPISODES_GOAL,
+                                 FINAL_EVAL_SEED, &final_mean, &mean_return);
+        if (st != CONTRL_OK) {
+            rc = library_error("final evaluation failed", st);
+        } else {
+            printf("final evaluation over %u episodes: success %.1f%%, mean return %.1f\n",
+                   FINAL_EVAL_EPISODES_GOAL, 100.0 * final_mean, mean_return);
+            fflush(stdout);
+        }
+    } else if (rc == 0) {
+        st = contrl_agent_evaluate(l.agent, &l.eval_env, FINAL_EVAL_EPISODES, FINAL_EVAL_SEED,
                                    &final_mean, &final_std);
         if (st != CONTRL_OK) {
             rc = library_error("final evaluation failed", st);
@@ -1057,8 +1455,13 @@ static int cmd_train(int argc, char **argv)
             fflush(stdout);
         }
     }
-    if (rc == 0) {
-        st = contrl_agent_save(agent, p_ckpt, 0);
+    bool saved = false;
+    if (rc == 0 && o.goal) {
+        /* contrl/her.h has no save function yet */
+        fprintf(stderr, "contrl: note: checkpoints for HER learners are not supported yet\n");
+    } else if (rc == 0) {
+        st = contrl_agent_save(l.agent, p_ckpt, 0);
+        saved = st == CONTRL_OK;
         if (st == CONTRL_ERR_UNSUPPORTED) /* save not in this build yet: a warning only */
             fprintf(stderr, "contrl: warning: checkpoint %s not written: %s: %s\n", p_ckpt,
                     contrl_status_string(st), contrl_last_error());
@@ -1077,7 +1480,7 @@ static int cmd_train(int argc, char **argv)
     }
     if (!o.quiet && rc == 0)
         fprintf(stderr, "contrl: wrote %s/{progress.csv,episodes.csv,evals.csv,curve.svg%s}\n",
-                o.out, st == CONTRL_OK ? ",agent.safetensors" : "");
+                o.out, saved ? ",agent.safetensors" : "");
     if (rc == 0 && interrupted)
         rc = EXIT_INTERRUPTED;
 
@@ -1090,9 +1493,7 @@ done:
         fclose(r.evals_csv);
     columns_free(&r.episodes);
     columns_free(&r.evals);
-    contrl_agent_destroy(agent);
-    contrl_env_close(&eval_env);
-    contrl_env_close(&env);
+    learner_free(&l);
     free(p_progress);
     free(p_episodes);
     free(p_evals);

@@ -75,6 +75,12 @@ CONTRL_API void contrl_env_close(contrl_env *env);
  * "mountaincar": Gymnasium's MountainCarContinuous-v0. obs [position,
  *   velocity], force in [-1, 1], reward -0.1 u^2 per step and +100 on
  *   reaching position >= 0.45 (terminated); truncated after 999 steps.
+ * "multigoal": the 2-D multi-goal point of Soft Q-learning (Haarnoja et al.
+ *   2017, fig. 2; the authors' MultiGoalEnv). obs [x, y], action velocity
+ *   a in [-1, 1]^2; s' = clip(s + a, -7, 7) per coordinate; reward
+ *   -(30 |a|^2 + min_g |s' - g|^2), plus 10 and terminated when
+ *   min_g |s' - g| < 1, for goals g = (5, 0), (-5, 0), (0, 5), (0, -5);
+ *   start s ~ N(0, 0.1^2 I); truncated after 30 steps.
  *
  * Fill *env with a new instance of the named task (allocated through
  * `allocator`, NULL for the C library's). INVALID_ARG for an unknown name

@@ -162,7 +162,8 @@ void contrl_env_close(contrl_env *env)
 /* One list gives both the name table and the make functions. */
 #define CONTRL_ENV_TASKS(X)                                                    \
     X("pendulum", contrl__pendulum_make)                                       \
-    X("mountaincar", contrl__mountaincar_make)
+    X("mountaincar", contrl__mountaincar_make)                                 \
+    X("multigoal", contrl__multigoal_make)
 
 typedef contrl_status (*make_fn)(const contrl_allocator *allocator, contrl_env *env);
 

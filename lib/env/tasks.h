@@ -11,6 +11,7 @@
 
 contrl_status contrl__pendulum_make(const contrl_allocator *allocator, contrl_env *env);
 contrl_status contrl__mountaincar_make(const contrl_allocator *allocator, contrl_env *env);
+contrl_status contrl__multigoal_make(const contrl_allocator *allocator, contrl_env *env);
 
 #endif /* CONTRL_ENV_TASKS_H */
 

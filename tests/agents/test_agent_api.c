@@ -382,8 +382,9 @@ START_TEST(algo_names_and_agent_queries_report_what_was_created)
     ck_assert_str_eq(contrl_algo_name(CONTRL_ALGO_DDPG), "ddpg");
     ck_assert_str_eq(contrl_algo_name(CONTRL_ALGO_TD3), "td3");
     ck_assert_str_eq(contrl_algo_name(CONTRL_ALGO_SAC), "sac");
+    ck_assert_str_eq(contrl_algo_name(CONTRL_ALGO_SQL), "sql");
     ck_assert_ptr_null(contrl_algo_name((contrl_algo)0));
-    ck_assert_ptr_null(contrl_algo_name((contrl_algo)4));
+    ck_assert_ptr_null(contrl_algo_name((contrl_algo)5));
     for (int v = 0; v < N_VARIANTS; v++) {
         contrl_agent_config cfg = small_config((variant)v, 1);
         cfg.obs_dim = 5;

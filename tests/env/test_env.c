@@ -113,7 +113,8 @@ START_TEST(builtin_envs_report_their_shape_and_bounds)
     ck_assert_ptr_nonnull(names);
     ck_assert_str_eq(names[0], "pendulum");
     ck_assert_str_eq(names[1], "mountaincar");
-    ck_assert_ptr_null(names[2]);
+    ck_assert_str_eq(names[2], "multigoal");
+    ck_assert_ptr_null(names[3]);
 
     contrl_env env = make_env("pendulum");
     ck_assert_int_eq(contrl_env_check(&env), CONTRL_OK);
@@ -232,29 +233,30 @@ START_TEST(builtin_envs_step_before_reset_or_after_episode_end_is_a_state_error)
 {
     for (const char *const *name = contrl_env_names(); *name != NULL; name++) {
         contrl_env env = make_env(*name);
-        float obs[3], reward = 123.0f, u = 0.0f;
+        float obs[3], reward = 123.0f, u[2] = {0.0f, 0.0f}; /* action_dim <= 2 */
         bool terminated, truncated;
-        ck_assert_int_eq(contrl_env_step(&env, &u, obs, &reward, &terminated, &truncated),
+        ck_assert_int_eq(contrl_env_step(&env, u, obs, &reward, &terminated, &truncated),
                          CONTRL_ERR_STATE);
         assert_error_mentions(*name, "reset");
         ck_assert(reward == 123.0f); /* nothing written */
-        ck_assert_int_eq(env.step(env.user, &u, obs, &reward, &terminated, &truncated),
+        ck_assert_int_eq(env.step(env.user, u, obs, &reward, &terminated, &truncated),
                          CONTRL_ERR_STATE);
         /* Run the episode out with zero force (mountaincar cannot climb
-         * without pumping, so it ends by truncation too). */
+         * without pumping, and multigoal stays 5 from every goal, so they
+         * end by truncation too). */
         ck_assert_int_eq(contrl_env_reset(&env, 3, obs), CONTRL_OK);
         uint32_t t = 0;
         do {
-            ck_assert_int_eq(contrl_env_step(&env, &u, obs, &reward, &terminated, &truncated),
+            ck_assert_int_eq(contrl_env_step(&env, u, obs, &reward, &terminated, &truncated),
                              CONTRL_OK);
             t++;
         } while (!terminated && !truncated);
         ck_assert_uint_eq(t, env.max_episode_steps);
-        ck_assert_int_eq(contrl_env_step(&env, &u, obs, &reward, &terminated, &truncated),
+        ck_assert_int_eq(contrl_env_step(&env, u, obs, &reward, &terminated, &truncated),
                          CONTRL_ERR_STATE);
         /* A reset starts a new episode. */
         ck_assert_int_eq(contrl_env_reset(&env, 4, obs), CONTRL_OK);
-        ck_assert_int_eq(contrl_env_step(&env, &u, obs, &reward, &terminated, &truncated),
+        ck_assert_int_eq(contrl_env_step(&env, u, obs, &reward, &terminated, &truncated),
                          CONTRL_OK);
         contrl_env_close(&env);
     }
@@ -803,7 +805,7 @@ START_TEST(env_wrappers_reject_bad_arguments)
     contrl_env made;
     memset(&made, 0xab, sizeof made);
     ck_assert_int_eq(contrl_env_make("nope", NULL, &made), CONTRL_ERR_INVALID_ARG);
-    assert_error_mentions("\"nope\"", "\"pendulum\", \"mountaincar\"");
+    assert_error_mentions("\"nope\"", "\"pendulum\", \"mountaincar\", \"multigoal\"");
     contrl_env zero;
     memset(&zero, 0, sizeof zero);
     ck_assert(memcmp(&made, &zero, sizeof made) == 0); /* safe to close */
@@ -945,12 +947,12 @@ START_TEST(env_make_uses_the_allocator)
         ck_assert(lo > user && lo < user + c.bytes);
 
         /* Reset and step, whole episodes: no allocation, no free. */
-        float obs[3], reward, u = 0.5f;
+        float obs[3], reward, u[2] = {0.5f, 0.5f}; /* action_dim <= 2 */
         bool terminated, truncated;
         for (uint64_t e = 0; e < 3; e++) {
             ck_assert_int_eq(contrl_env_reset(&env, e, obs), CONTRL_OK);
             do
-                ck_assert_int_eq(contrl_env_step(&env, &u, obs, &reward, &terminated,
+                ck_assert_int_eq(contrl_env_step(&env, u, obs, &reward, &terminated,
                                                  &truncated), CONTRL_OK);
             while (!terminated && !truncated);
         }

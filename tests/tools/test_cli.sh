@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/tools/test_cli.sh - the contrl command from the outside: version,
 # info, exit status 2 and a message for bad arguments, the files a short
-# training run writes, Ctrl-C handling, eval of a missing checkpoint.
+# training run writes, Ctrl-C handling, eval of a missing checkpoint, and
+# HER on a goal task (success rate with and without relabelling).
 #
 # usage: sh test_cli.sh <contrl executable> [<expected version>]
 # Prints one "ok - <claim>" / "not ok - <claim>" line per check (TAP-like);
@@ -65,6 +66,16 @@ else
     not_ok "train_help_states_the_task_defaults"
 fi
 
+run train --help
+if grep -q 'goal tasks: pointreach-N (N = 1..10), bitflip-N (N = 1..64)' "$tmp/out" &&
+   grep -q -- '--her STRATEGY\[:K\]' "$tmp/out" && grep -q -- '--relabel store|sample' "$tmp/out" &&
+   grep -q 'goal tasks .*steps 10000 (pointreach-N) or 20000 (bitflip-N)' "$tmp/out" &&
+   grep -q 'learning-starts 1000, batch 256, lr 1e-3, gamma 0.98' "$tmp/out"; then
+    ok "train_help_names_the_goal_tasks_her_flags_and_their_defaults"
+else
+    not_ok "train_help_names_the_goal_tasks_her_flags_and_their_defaults"
+fi
+
 run info
 if [ $status -eq 0 ] && grep -Eq 'kernel set +(skx|zen3|haswell|generic|blis)$' "$tmp/out" &&
    grep -q 'BLIS version' "$tmp/out" && grep -q 'pendulum' "$tmp/out" &&
@@ -72,6 +83,13 @@ if [ $status -eq 0 ] && grep -Eq 'kernel set +(skx|zen3|haswell|generic|blis)$' 
     ok "info_names_the_kernel_set_blis_and_the_tasks"
 else
     not_ok "info_names_the_kernel_set_blis_and_the_tasks" "status $status" "$(cat "$tmp/out" "$tmp/err")"
+fi
+# sizes read from pointreach-10 and bitflip-64: N where they grow with N
+if grep -Eq '^  pointreach-N +N = 1\.\.10: obs N, goal N, action N in \[-1, 1\], at most 50 steps' "$tmp/out" &&
+   grep -Eq '^  bitflip-N +N = 1\.\.64: obs N, goal N, action 1 in \[-1, 1\], at most N steps' "$tmp/out"; then
+    ok "info_lists_the_goal_task_patterns_with_their_sizes"
+else
+    not_ok "info_lists_the_goal_task_patterns_with_their_sizes" "$(cat "$tmp/out")"
 fi
 
 # ---- bad arguments: status 2, "contrl: ..." and a hint on stderr, nothing on stdout
@@ -108,7 +126,19 @@ expect_usage_error "train_nan_lr_is_a_usage_error" train td3 pendulum --lr nan -
 expect_usage_error "train_empty_hidden_layer_is_a_usage_error" train td3 pendulum --hidden 64,,64 --out "$tmp/bad"
 expect_usage_error "train_zero_width_layer_is_a_usage_error" train td3 pendulum --hidden 0 --out "$tmp/bad"
 expect_usage_error "train_zero_eval_episodes_is_a_usage_error" train td3 pendulum --eval-episodes 0 --out "$tmp/bad"
+expect_usage_error "train_her_negative_k_is_a_usage_error" train td3 pointreach-2 --her future:-1 --out "$tmp/bad"
+expect_usage_error "train_her_k_above_64_is_a_usage_error" train td3 pointreach-2 --her future:99 --out "$tmp/bad"
+expect_usage_error "train_her_unknown_strategy_is_a_usage_error" train td3 pointreach-2 --her bogus --out "$tmp/bad"
+expect_usage_error "train_her_non_numeric_k_is_a_usage_error" train td3 pointreach-2 --her future:x --out "$tmp/bad"
+expect_usage_error "train_her_empty_k_is_a_usage_error" train td3 pointreach-2 --her future: --out "$tmp/bad"
+expect_usage_error "train_her_none_with_k_is_a_usage_error" train td3 pointreach-2 --her none:2 --out "$tmp/bad"
+expect_usage_error "train_unknown_relabel_mode_is_a_usage_error" train td3 pointreach-2 --relabel maybe --out "$tmp/bad"
+expect_usage_error "train_her_on_a_non_goal_task_is_a_usage_error" train td3 pendulum --her future:4 --out "$tmp/bad"
+expect_usage_error "train_relabel_on_a_non_goal_task_is_a_usage_error" train td3 pendulum --relabel sample --out "$tmp/bad"
+expect_usage_error "train_goal_task_n_out_of_range_is_a_usage_error" train td3 pointreach-11 --out "$tmp/bad"
+expect_usage_error "train_goal_task_other_eval_episodes_is_a_usage_error" train td3 pointreach-2 --eval-episodes 20 --out "$tmp/bad"
 expect_usage_error "eval_unknown_task_is_a_usage_error" eval "$tmp/none.safetensors" --task cartpole
+expect_usage_error "eval_on_a_goal_task_is_a_usage_error" eval "$tmp/none.safetensors" --task pointreach-2
 expect_usage_error "eval_without_checkpoint_is_a_usage_error" eval --task pendulum
 expect_usage_error "info_extra_argument_is_a_usage_error" info extra
 
@@ -235,6 +265,69 @@ if [ $status -eq 1 ] && grep -q "^contrl: cannot load checkpoint" "$tmp/err"; th
     ok "eval_of_a_missing_checkpoint_is_a_library_error"
 else
     not_ok "eval_of_a_missing_checkpoint_is_a_library_error" "status $status" "$(cat "$tmp/err")"
+fi
+
+# ---- goal tasks: HER --------------------------------------------------------
+# tests/her's setup (TD3, 64,64, batch 256, lr 1e-3, gamma 0.98, future:4) is
+# the goal-task default; it reaches 96-100% on pointreach-2 in 4000 steps for
+# seeds 0-4, and without relabelling 0-2%. About 2 s per run.
+
+# "final evaluation over 50 episodes: success 96.0%, mean return -10.2" -> 96.0
+success_of() {
+    sed -n 's/^final evaluation over 50 episodes: success \([0-9][0-9.]*\)%, mean return -\{0,1\}[0-9][0-9.]*$/\1/p' "$1"
+}
+
+run train td3 pointreach-2 --steps 4000 --quiet --out "$tmp/her"
+her_success=$(success_of "$tmp/out")
+if [ $status -eq 0 ] && [ -n "$her_success" ] && awk -v s="$her_success" 'BEGIN { exit !(s >= 80) }'; then
+    ok "td3_her_reaches_80_percent_success_on_pointreach_2_in_4000_steps"
+else
+    not_ok "td3_her_reaches_80_percent_success_on_pointreach_2_in_4000_steps" "status $status, success '$her_success'" "stdout: $(cat "$tmp/out")" "stderr: $(cat "$tmp/err")"
+fi
+
+if [ ! -e "$tmp/her/agent.safetensors" ] &&
+   [ "$(grep -c 'checkpoints for HER learners are not supported yet' "$tmp/err")" -eq 1 ]; then
+    ok "her_run_writes_no_checkpoint_and_says_so_once"
+else
+    not_ok "her_run_writes_no_checkpoint_and_says_so_once" "$(ls "$tmp/her")" "$(cat "$tmp/err")"
+fi
+
+# progress.csv: the usual 10 columns (evaluation return left empty) and success_rate
+p="$tmp/her/progress.csv"
+if [ "$(head -n 1 "$p")" = "$header,success_rate" ] &&
+   [ "$(tail -n +2 "$p" | cut -d, -f1 | tr '\n' ' ')" = "1000 2000 3000 4000 " ] &&
+   [ "$(tail -n +2 "$p" | awk -F, 'NF != 11 || $4 != "" || $5 != ""' | wc -l)" -eq 0 ] &&
+   tail -n 1 "$p" | awk -F, '{ exit !($11 != "" && $11 >= 0 && $11 <= 1 && $6 != "") }'; then
+    ok "her_progress_csv_adds_a_success_rate_column"
+else
+    not_ok "her_progress_csv_adds_a_success_rate_column" "$(cat "$p" 2>&1)"
+fi
+
+# pointreach episodes last 50 steps; evaluations every 1000 steps by default
+v="$tmp/her/evals.csv"
+if [ "$(head -n 1 "$v")" = "step,success_rate" ] &&
+   [ "$(tail -n +2 "$v" | cut -d, -f1 | tr '\n' ' ')" = "1000 2000 3000 4000 " ] &&
+   [ "$(tail -n +2 "$v" | awk -F, '$2 < 0 || $2 > 1' | wc -l)" -eq 0 ] &&
+   [ "$(tail -n +2 "$tmp/her/episodes.csv" | wc -l)" -eq 80 ]; then
+    ok "her_evals_csv_has_a_success_rate_every_1000_steps"
+else
+    not_ok "her_evals_csv_has_a_success_rate_every_1000_steps" "$(cat "$v" 2>&1)"
+fi
+
+if grep -q '>TD3 + HER (future, k 4) on pointreach-2, seed 0<' "$tmp/her/curve.svg" &&
+   grep -q '>success rate (%)<' "$tmp/her/curve.svg" && grep -q '</svg>' "$tmp/her/curve.svg"; then
+    ok "her_curve_svg_plots_the_success_rate"
+else
+    not_ok "her_curve_svg_plots_the_success_rate"
+fi
+
+run train td3 pointreach-2 --steps 4000 --quiet --her none --out "$tmp/her-none"
+none_success=$(success_of "$tmp/out")
+if [ $status -eq 0 ] && [ -n "$none_success" ] && [ -n "$her_success" ] &&
+   awk -v a="$none_success" -v b="$her_success" 'BEGIN { exit !(a <= b - 50) }'; then
+    ok "her_none_scores_at_least_50_points_less_on_the_same_budget"
+else
+    not_ok "her_none_scores_at_least_50_points_less_on_the_same_budget" "status $status, none '$none_success', future:4 '$her_success'" "$(cat "$tmp/err")"
 fi
 
 # ---- Ctrl-C -----------------------------------------------------------------
