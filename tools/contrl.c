@@ -297,7 +297,9 @@ static void print_train_help(void)
            "progress.csv, episodes.csv, evals.csv, curve.svg and agent.safetensors.\n"
            "On a goal task the agent learns with Hindsight Experience Replay (HER).\n"
            "\n"
-           "  <algo>   ddpg, td3, sac, or sac-v1 (SAC with its state-value network)\n"
+           "  <algo>   ddpg, td3, sac, sac-v1 (SAC with its state-value network), or sql\n"
+           "           (Soft Q-learning; --reward-scale X sets its inverse temperature,\n"
+           "           30 on pendulum, 1 elsewhere)\n"
            "  <task>   %s\n"
            "           goal tasks: %s\n"
            "\n"
@@ -348,8 +350,7 @@ static void print_train_help(void)
            "Ends with the final evaluation: %u deterministic episodes on a separate env\n"
            "instance, seeds %llu..%llu (as `contrl eval` uses by default).\n"
            "On goal tasks: %u episodes from the same first seed, reported as the success\n"
-           "rate and mean return; no checkpoint is written (HER learners cannot be saved\n"
-           "yet).\n",
+           "rate and mean return; the checkpoint is a HER checkpoint (contrl_her_load).\n",
            task_list(tasks, sizeof tasks), goal_task_list(goal_tasks, sizeof goal_tasks),
            HER_EVAL_EPISODES, FINAL_EVAL_EPISODES, (unsigned long long)FINAL_EVAL_SEED,
            (unsigned long long)FINAL_EVAL_SEED + FINAL_EVAL_EPISODES - 1,
@@ -470,7 +471,7 @@ static int cmd_info(int argc, char **argv)
                (double)env.action_low[0], (double)env.action_high[0], text[3]);
         contrl_goal_env_close(&env);
     }
-    printf("\nalgorithms\n  ddpg, td3, sac, sac-v1\n");
+    printf("\nalgorithms\n  ddpg, td3, sac, sac-v1, sql\n");
     return rc;
 }
 
@@ -568,6 +569,8 @@ typedef struct train_opts {
     uint64_t steps, seed, eval_every, learning_starts, buffer, log_every;
     uint32_t eval_episodes, batch, n_hidden, hidden[CONTRL_NET_MAX_HIDDEN];
     double actor_lr, critic_lr;
+    double reward_scale; /* sql */
+    bool has_reward_scale;
     /* which of them the command line set */
     bool has_steps, has_learning_starts, has_buffer, has_batch, has_hidden, has_actor_lr,
         has_critic_lr, has_eval_every, has_eval_episodes;
@@ -1129,6 +1132,10 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
             rc = m < 0 ? EXIT_USAGE : parse_real(C, "--lr", v, 0.0, 1.0, &o->actor_lr);
             o->critic_lr = o->actor_lr;
             o->has_actor_lr = o->has_critic_lr = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--reward-scale", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE
+                       : parse_real(C, "--reward-scale", v, 1e-6, 1e6, &o->reward_scale);
+            o->has_reward_scale = true;
         } else if ((m = flag_value(C, argc, argv, &i, "--actor-lr", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_real(C, "--actor-lr", v, 0.0, 1.0, &o->actor_lr);
             o->has_actor_lr = true;
@@ -1156,7 +1163,7 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
     }
     char tasks[384];
     if (n_pos == 0)
-        return usage_error(C, "missing <algo> (ddpg, td3, sac or sac-v1) and <task> (%s)",
+        return usage_error(C, "missing <algo> (ddpg, td3, sac, sac-v1 or sql) and <task> (%s)",
                            task_list_ex(tasks, sizeof tasks, true));
     o->algo_name = pos[0];
     if (strcmp(pos[0], "ddpg") == 0)
@@ -1168,8 +1175,13 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
     else if (strcmp(pos[0], "sac-v1") == 0) {
         o->algo = CONTRL_ALGO_SAC;
         o->value_net = true;
-    } else
-        return usage_error(C, "unknown algorithm '%s' (known: ddpg, td3, sac, sac-v1)", pos[0]);
+    } else if (strcmp(pos[0], "sql") == 0)
+        o->algo = CONTRL_ALGO_SQL;
+    else
+        return usage_error(C, "unknown algorithm '%s' (known: ddpg, td3, sac, sac-v1, sql)",
+                           pos[0]);
+    if (o->has_reward_scale && o->algo != CONTRL_ALGO_SQL)
+        return usage_error(C, "--reward-scale applies to sql only");
     if (n_pos < 2)
         return usage_error(C, "missing <task> (%s)", task_list_ex(tasks, sizeof tasks, true));
     o->task = pos[1];
@@ -1221,7 +1233,15 @@ static contrl_status create_learner(const train_opts *o, contrl_agent_config *cf
 {
     contrl_sac_config sac = contrl_sac_config_default();
     sac.value_net = o->value_net;
-    const void *algo_cfg = o->algo == CONTRL_ALGO_SAC ? &sac : NULL;
+    /* SQL's temperature is 1 / reward_scale; 30 suits Pendulum's -16..0
+     * rewards (tests/agents), the authors tuned it per task. */
+    contrl_sql_config sql = contrl_sql_config_default();
+    sql.reward_scale = o->has_reward_scale ? (float)o->reward_scale
+                       : strcmp(o->task, "pendulum") == 0 ? 30.0f
+                                                          : 1.0f;
+    const void *algo_cfg = o->algo == CONTRL_ALGO_SAC   ? (const void *)&sac
+                           : o->algo == CONTRL_ALGO_SQL ? (const void *)&sql
+                                                        : NULL;
     if (o->goal) {
         cfg->obs_dim = l->goal_env.obs_dim;
         cfg->action_dim = l->goal_env.action_dim;
@@ -1237,6 +1257,8 @@ static contrl_status create_learner(const train_opts *o, contrl_agent_config *cf
         return contrl_ddpg_create(cfg, NULL, &l->agent);
     if (o->algo == CONTRL_ALGO_TD3)
         return contrl_td3_create(cfg, NULL, &l->agent);
+    if (o->algo == CONTRL_ALGO_SQL)
+        return contrl_sql_create(cfg, &sql, &l->agent);
     return contrl_sac_create(cfg, &sac, &l->agent);
 }
 
@@ -1457,8 +1479,10 @@ static int cmd_train(int argc, char **argv)
     }
     bool saved = false;
     if (rc == 0 && o.goal) {
-        /* contrl/her.h has no save function yet */
-        fprintf(stderr, "contrl: note: checkpoints for HER learners are not supported yet\n");
+        st = contrl_her_save(l.her, p_ckpt, 0);
+        saved = st == CONTRL_OK;
+        if (st != CONTRL_OK)
+            rc = library_error("cannot write the checkpoint", st);
     } else if (rc == 0) {
         st = contrl_agent_save(l.agent, p_ckpt, 0);
         saved = st == CONTRL_OK;
