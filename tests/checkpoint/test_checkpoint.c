@@ -37,8 +37,12 @@ typedef struct kind {
     contrl_algo algo;
     bool v1;
 } kind;
-static const kind kinds[] = {
-    {CONTRL_ALGO_DDPG, false}, {CONTRL_ALGO_TD3, false}, {CONTRL_ALGO_SAC, false}, {CONTRL_ALGO_SAC, true}};
+static const kind kinds[] = {{CONTRL_ALGO_DDPG, false},
+                             {CONTRL_ALGO_TD3, false},
+                             {CONTRL_ALGO_SAC, false},
+                             {CONTRL_ALGO_SAC, true},
+                             {CONTRL_ALGO_SQL, false}};
+enum { N_KINDS = sizeof kinds / sizeof kinds[0] };
 
 static contrl_agent *make(const contrl_env *env, kind k, uint64_t seed)
 {
@@ -58,6 +62,11 @@ static contrl_agent *make(const contrl_env *env, kind k, uint64_t seed)
         contrl_sac_config s = contrl_sac_config_default();
         s.value_net = k.v1;
         st = contrl_sac_create(&c, &s, &a);
+    } else if (k.algo == CONTRL_ALGO_SQL) {
+        contrl_sql_config q = contrl_sql_config_default();
+        q.kernel_particles = 8; /* small and quick */
+        q.value_particles = 8;
+        st = contrl_sql_create(&c, &q, &a);
     } else if (k.algo == CONTRL_ALGO_DDPG) {
         st = contrl_ddpg_create(&c, NULL, &a);
     } else {
@@ -428,8 +437,8 @@ int main(void)
     TCase *tc = tcase_create("checkpoint");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, checkpoint_round_trips_bit_exactly_for_every_algorithm, 0, 4);
-    tcase_add_loop_test(tc, resumed_training_equals_uninterrupted_training, 0, 4);
+    tcase_add_loop_test(tc, checkpoint_round_trips_bit_exactly_for_every_algorithm, 0, N_KINDS);
+    tcase_add_loop_test(tc, resumed_training_equals_uninterrupted_training, 0, N_KINDS);
     tcase_add_test(tc, weights_are_stored_as_pytorch_linear_out_by_in);
     tcase_add_test(tc, load_without_buffer_gives_an_empty_buffer_and_the_same_policy);
     tcase_add_test(tc, truncated_checkpoints_are_rejected_at_every_length);
