@@ -4,16 +4,15 @@
  * size. Links the shared library, as such a caller would.
  *
  * To show that a v1 caller gets the C library's allocator, this executable
- * also defines the C allocation functions (forwarding to glibc's __libc_*)
- * and records which blocks they hand out; that part is left out under
- * AddressSanitizer, which owns malloc. */
+ * also defines the C allocation functions (tests/support/counting_alloc.c,
+ * forwarding to glibc's __libc_*) and records which blocks they hand out;
+ * that part is left out under AddressSanitizer, which owns malloc. */
 #include <check.h>
-#include <malloc.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/contrl.h"
 
 /* ---- the v1 layouts, as an old header declared them ---------------------- */
@@ -67,112 +66,6 @@ SAME_FIELD(buffer_config_v1, contrl_buffer_config, capacity);
 SAME_FIELD(buffer_config_v1, contrl_buffer_config, seed);
 _Static_assert(sizeof(net_config_v1) == CONTRL_NET_CONFIG_SIZE_V1,
                "the published v1 size of contrl_net_config changed");
-
-/* ---- recording C library allocator --------------------------------------- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define INTERPOSE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define INTERPOSE 0
-#endif
-#endif
-#ifndef INTERPOSE
-#define INTERPOSE 1
-#endif
-
-enum { MAX_RECORDED = 32 };
-static atomic_int recording;
-static struct {
-    void *p;
-    size_t size;
-} recorded[MAX_RECORDED];
-static atomic_int n_recorded;
-
-static void record_start(void)
-{
-    atomic_store(&n_recorded, 0);
-    atomic_store(&recording, 1);
-}
-
-static void record_stop(void)
-{
-    atomic_store(&recording, 0);
-}
-
-/* true if [p, p + n) lies in a block the C library handed out while recording. */
-static inline int from_c_library(const void *p, size_t n)
-{
-    const unsigned char *q = p;
-    int count = atomic_load(&n_recorded);
-    for (int i = 0; i < count && i < MAX_RECORDED; i++) {
-        const unsigned char *b = recorded[i].p;
-        if (q >= b && q + n <= b + recorded[i].size)
-            return 1;
-    }
-    return 0;
-}
-
-#if INTERPOSE
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void __libc_free(void *ptr);
-
-static void *note(void *p, size_t size)
-{
-    if (p != NULL && atomic_load(&recording)) {
-        int i = atomic_fetch_add(&n_recorded, 1);
-        if (i < MAX_RECORDED) {
-            recorded[i].p = p;
-            recorded[i].size = size;
-        }
-    }
-    return p;
-}
-
-void *malloc(size_t size)
-{
-    return note(__libc_malloc(size), size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    return note(__libc_calloc(n, size), n * size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-    return note(__libc_realloc(ptr, size), size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-    return note(__libc_memalign(align, size), size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-    return note(__libc_memalign(align, size), size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return 22; /* EINVAL */
-    void *p = note(__libc_memalign(align, size), size);
-    if (p == NULL)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
-
-void free(void *ptr)
-{
-    __libc_free(ptr);
-}
-#endif
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -262,9 +155,9 @@ START_TEST(net_v1_config_creates_with_default_kernels_and_c_allocator)
         void *cfg = variant == 0 ? exact_copy(&v, sizeof v)
                                  : garbage_tail_copy(&v, sizeof v, sizeof(contrl_net_config));
         contrl_net *net = NULL;
-        record_start();
+        libc_count_begin();
         contrl_status st = contrl_net_create((const contrl_net_config *)cfg, &net);
-        record_stop();
+        libc_count_end();
         ck_assert_msg(st == CONTRL_OK, "variant %d: %s", variant, contrl_last_error());
         /* Every v1 field was taken... */
         ck_assert_uint_eq(contrl_net_in(net), 5);
@@ -285,8 +178,8 @@ START_TEST(net_v1_config_creates_with_default_kernels_and_c_allocator)
         ck_assert_mem_eq(contrl_net_params(net), contrl_net_params(ref), np * sizeof(float));
         /* ...and the newer fields took their defaults. */
         ck_assert_int_eq(contrl_net_kernels(net), auto_kernels());
-#if INTERPOSE
-        ck_assert_msg(from_c_library(contrl_net_params(net), np * sizeof(float)),
+#if LIBC_COUNT_INTERPOSED
+        ck_assert_msg(libc_count_holds(contrl_net_params(net), np * sizeof(float)),
                       "variant %d: parameters not in a C library block", variant);
 #endif
         contrl_net_destroy(net);
@@ -359,13 +252,13 @@ START_TEST(adam_v1_config_creates_with_c_allocator_and_keeps_every_field)
         void *cfg = variant == 0 ? exact_copy(&v, sizeof v)
                                  : garbage_tail_copy(&v, sizeof v, sizeof(contrl_adam_config));
         contrl_adam *adam = NULL;
-        record_start();
+        libc_count_begin();
         contrl_status st = contrl_adam_create((const contrl_adam_config *)cfg, 100, &adam);
-        record_stop();
+        libc_count_end();
         ck_assert_msg(st == CONTRL_OK, "variant %d: %s", variant, contrl_last_error());
         ck_assert_float_eq(contrl_adam_lr(adam), 0.01f);
-#if INTERPOSE
-        ck_assert_msg(from_c_library(adam, 1), "variant %d: handle not from the C library",
+#if LIBC_COUNT_INTERPOSED
+        ck_assert_msg(libc_count_holds(adam, 1), "variant %d: handle not from the C library",
                       variant);
 #endif
         contrl_adam_destroy(adam);
@@ -400,9 +293,9 @@ START_TEST(buffer_v1_config_creates_with_c_allocator_and_keeps_every_field)
         void *cfg = variant == 0 ? exact_copy(&v, sizeof v)
                                  : garbage_tail_copy(&v, sizeof v, sizeof(contrl_buffer_config));
         contrl_buffer *buf = NULL;
-        record_start();
+        libc_count_begin();
         contrl_status st = contrl_buffer_create((const contrl_buffer_config *)cfg, &buf);
-        record_stop();
+        libc_count_end();
         ck_assert_msg(st == CONTRL_OK, "variant %d: %s", variant, contrl_last_error());
         ck_assert_uint_eq(contrl_buffer_obs_dim(buf), 3);
         ck_assert_uint_eq(contrl_buffer_action_dim(buf), 2);
@@ -410,8 +303,8 @@ START_TEST(buffer_v1_config_creates_with_c_allocator_and_keeps_every_field)
         contrl_rng got;
         ck_assert_int_eq(contrl_buffer_get_rng(buf, &got), CONTRL_OK);
         ck_assert_mem_eq(got.s, want.s, sizeof want.s);
-#if INTERPOSE
-        ck_assert_msg(from_c_library(buf, 1), "variant %d: handle not from the C library",
+#if LIBC_COUNT_INTERPOSED
+        ck_assert_msg(libc_count_holds(buf, 1), "variant %d: handle not from the C library",
                       variant);
 #endif
         contrl_buffer_destroy(buf);
@@ -683,16 +576,16 @@ END_TEST
 
 START_TEST(interposed_allocator_records_this_programs_blocks)
 {
-#if INTERPOSE
+#if LIBC_COUNT_INTERPOSED
     /* Without this, the C-allocator checks above could pass vacuously... or
      * fail for the wrong reason. */
-    record_start();
+    libc_count_begin();
     void *volatile p = aligned_alloc(64, 256);
-    record_stop();
-    int found = from_c_library((const char *)p + 100, 10);
+    libc_count_end();
+    int found = libc_count_holds((const char *)p + 100, 10);
     free(p);
     ck_assert(found);
-    ck_assert(!from_c_library(&found, sizeof found));
+    ck_assert(!libc_count_holds(&found, sizeof found));
 #else
     fprintf(stderr, "AddressSanitizer build: C library allocator checks left out\n");
 #endif

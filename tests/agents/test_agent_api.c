@@ -5,188 +5,20 @@
  * paths).
  *
  * Links the shared library and defines the C library's allocation functions
- * in this executable (exported dynamically), as tests/alloc does, so that
- * the hot-path checks also see mallocs made inside libcontrl.so, its BLIS
- * and libgomp. Under AddressSanitizer, which owns malloc, only the
- * user-allocator half of those checks runs.
+ * in this executable (tests/support/counting_alloc.c, exported dynamically),
+ * as tests/alloc does, so that the hot-path checks also see mallocs made
+ * inside libcontrl.so, its BLIS and libgomp. Under AddressSanitizer, which
+ * owns malloc, only the user-allocator half of those checks runs.
  *
  * Many tests loop over the four variants: DDPG, TD3, SAC, SAC v1. */
 #include <check.h>
-#include <errno.h>
-#include <malloc.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/contrl.h"
-
-/* ---- interposed C library allocator (see tests/alloc/test_alloc.c) ------- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define INTERPOSE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define INTERPOSE 0
-#endif
-#endif
-#ifndef INTERPOSE
-#define INTERPOSE 1
-#endif
-
-#if INTERPOSE
-static atomic_int libc_counting; /* count only while set */
-static atomic_long libc_allocs, libc_frees;
-
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void *__libc_valloc(size_t size);
-extern void *__libc_pvalloc(size_t size);
-extern void __libc_free(void *ptr);
-
-static inline void note_alloc(void)
-{
-    if (atomic_load_explicit(&libc_counting, memory_order_relaxed))
-        atomic_fetch_add_explicit(&libc_allocs, 1, memory_order_relaxed);
-}
-
-void *malloc(size_t size)
-{
-    note_alloc();
-    return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    note_alloc();
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-    note_alloc();
-    return __libc_realloc(ptr, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-    note_alloc();
-    return __libc_memalign(align, size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-    note_alloc();
-    return __libc_memalign(align, size);
-}
-
-void *valloc(size_t size)
-{
-    note_alloc();
-    return __libc_valloc(size);
-}
-
-void *pvalloc(size_t size)
-{
-    note_alloc();
-    return __libc_pvalloc(size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-    note_alloc();
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return EINVAL;
-    void *p = __libc_memalign(align, size);
-    if (p == NULL)
-        return ENOMEM;
-    *out = p;
-    return 0;
-}
-
-void free(void *ptr)
-{
-    if (ptr != NULL && atomic_load_explicit(&libc_counting, memory_order_relaxed))
-        atomic_fetch_add_explicit(&libc_frees, 1, memory_order_relaxed);
-    __libc_free(ptr);
-}
-
-static void libc_count_start(void)
-{
-    atomic_store(&libc_allocs, 0);
-    atomic_store(&libc_frees, 0);
-    atomic_store(&libc_counting, 1);
-}
-
-static void libc_count_stop(void)
-{
-    atomic_store(&libc_counting, 0);
-}
-#endif
-
-/* ---- counting user allocator --------------------------------------------- */
-
-enum { MAX_LIVE = 128 };
-
-typedef struct counter {
-    long allocs, frees, attempts, bad_free, bad_align;
-    long fail_at; /* fail the fail_at-th attempt (1-based); 0: never */
-    size_t bytes_alloc, bytes_freed;
-    struct {
-        unsigned char *p;
-        size_t size;
-    } live[MAX_LIVE];
-    int n_live;
-} counter;
-
-static void *count_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    c->attempts++;
-    if (c->fail_at != 0 && c->attempts == c->fail_at)
-        return NULL;
-    if (align == 0 || align > 64 || (align & (align - 1)) != 0)
-        c->bad_align++;
-    if (c->n_live == MAX_LIVE)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, 64, (size + 63) / 64 * 64) != 0)
-        return NULL;
-    c->live[c->n_live].p = p;
-    c->live[c->n_live].size = size;
-    c->n_live++;
-    c->allocs++;
-    c->bytes_alloc += size;
-    return p;
-}
-
-static void count_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    for (int i = 0; i < c->n_live; i++)
-        if (c->live[i].p == ptr) {
-            if (c->live[i].size != size)
-                c->bad_free++;
-            c->live[i] = c->live[--c->n_live];
-            c->frees++;
-            c->bytes_freed += size;
-            free(ptr);
-            return;
-        }
-    c->bad_free++; /* not ours: leak it rather than crash */
-}
-
-static int in_live_block(const counter *c, const void *p, size_t n)
-{
-    const unsigned char *q = p;
-    for (int i = 0; i < c->n_live; i++)
-        if (q >= c->live[i].p && q + n <= c->live[i].p + c->live[i].size)
-            return 1;
-    return 0;
-}
 
 /* ---- agents under test ---------------------------------------------------- */
 
@@ -1141,8 +973,8 @@ static bad_cfg make_bad(int i)
     b.cfg.action_dim = 2;
     b.cfg.action_low = LOW2;
     b.cfg.action_high = HIGH2;
-    b.cfg.allocator.alloc = count_alloc; /* user set by the test */
-    b.cfg.allocator.free = count_free;
+    b.cfg.allocator.alloc = alloc_counter_alloc; /* user set by the test */
+    b.cfg.allocator.free = alloc_counter_free;
     b.ddpg = contrl_ddpg_config_default();
     b.td3 = contrl_td3_config_default();
     b.sac = contrl_sac_config_default();
@@ -1203,13 +1035,13 @@ static bad_cfg make_bad(int i)
 START_TEST(creators_reject_bad_configs_and_leave_out_null)
 {
     bad_cfg b = make_bad(_i);
-    counter c;
+    alloc_counter c;
     int tried = 0;
     for (int v = DDPG; v <= SAC; v++) {
         if (b.only >= 0 && b.only != v && !(b.only == SAC_V1 && v == SAC))
             continue;
         contrl_agent *out = (contrl_agent *)&b; /* must be set to NULL */
-        memset(&c, 0, sizeof c);
+        alloc_counter_reset(&c);
         b.cfg.allocator.user = &c;
         contrl_clear_error();
         contrl_status st = v == DDPG  ? contrl_ddpg_create(&b.cfg, &b.ddpg, &out)
@@ -1228,7 +1060,7 @@ START_TEST(creators_reject_bad_configs_and_leave_out_null)
     /* Control: the unmodified config is accepted by each creator. */
     if (_i == 0) {
         bad_cfg good = make_bad(-1);
-        memset(&c, 0, sizeof c);
+        alloc_counter_reset(&c);
         good.cfg.allocator.user = &c;
         contrl_agent *a = NULL;
         ck_assert_int_eq(contrl_ddpg_create(&good.cfg, &good.ddpg, &a), CONTRL_OK);
@@ -1484,11 +1316,11 @@ END_TEST
 START_TEST(failing_any_allocation_of_create_gives_nomem_null_and_no_leak)
 {
     const variant v = (variant)_i;
-    counter c;
-    memset(&c, 0, sizeof c);
+    alloc_counter c;
+    alloc_counter_reset(&c);
     contrl_agent_config cfg = small_config(v, 1);
-    cfg.allocator.alloc = count_alloc;
-    cfg.allocator.free = count_free;
+    cfg.allocator.alloc = alloc_counter_alloc;
+    cfg.allocator.free = alloc_counter_free;
     cfg.allocator.user = &c;
     contrl_agent *a = NULL;
     ck_assert_int_eq(create_variant(v, &cfg, &a), CONTRL_OK);
@@ -1496,7 +1328,7 @@ START_TEST(failing_any_allocation_of_create_gives_nomem_null_and_no_leak)
     const long needed = c.allocs;
     ck_assert_int_gt(needed, 3); /* handle, nets, optimisers, buffer at least */
     for (long n = 1; n <= needed; n++) {
-        memset(&c, 0, sizeof c);
+        alloc_counter_reset(&c);
         c.fail_at = n;
         a = (contrl_agent *)&c; /* must be set to NULL */
         contrl_clear_error();
@@ -1536,12 +1368,12 @@ static contrl_status hot(contrl_agent *a, enum hot_op op, const float *obs, floa
 
 /* Creates a variant with a counting allocator, warms every hot-path call
  * up once and fills the buffer with a batch. */
-static contrl_agent *warm_agent(variant v, counter *c, float *obs, float *out)
+static contrl_agent *warm_agent(variant v, alloc_counter *c, float *obs, float *out)
 {
-    memset(c, 0, sizeof *c);
+    alloc_counter_reset(c);
     contrl_agent_config cfg = small_config(v, 3);
-    cfg.allocator.alloc = count_alloc;
-    cfg.allocator.free = count_free;
+    cfg.allocator.alloc = alloc_counter_alloc;
+    cfg.allocator.free = alloc_counter_free;
     cfg.allocator.user = c;
     contrl_agent *a = NULL;
     ck_assert_int_eq(create_variant(v, &cfg, &a), CONTRL_OK);
@@ -1559,14 +1391,14 @@ static contrl_agent *warm_agent(variant v, counter *c, float *obs, float *out)
 START_TEST(agent_allocates_through_the_config_allocator_and_never_on_the_hot_paths)
 {
     const variant v = (variant)_i;
-    counter c;
+    alloc_counter c;
     float obs[BATCH * OBS], out[BATCH * ACT];
     contrl_agent *a = warm_agent(v, &c, obs, out);
     ck_assert_int_gt(c.allocs, 0);
     ck_assert_int_eq(c.frees, 0);
-    ck_assert(in_live_block(&c, a, 1));
-    ck_assert_uint_ge(c.bytes_alloc, (size_t)5000 * (2 * OBS + ACT + 1) * 4);
-    ck_assert(in_live_block(&c, contrl_agent_buffer(a), 1));
+    ck_assert(alloc_counter_holds(&c, a, 1));
+    ck_assert_uint_ge(c.bytes, (size_t)5000 * (2 * OBS + ACT + 1) * 4);
+    ck_assert(alloc_counter_holds(&c, contrl_agent_buffer(a), 1));
 
     char report[1024] = "";
     size_t used = 0;
@@ -1588,41 +1420,41 @@ START_TEST(agent_allocates_through_the_config_allocator_and_never_on_the_hot_pat
                   variant_names[v], bad, report);
     contrl_agent_destroy(a);
     ck_assert_int_eq(c.allocs, c.frees);
-    ck_assert_uint_eq(c.bytes_alloc, c.bytes_freed);
+    ck_assert_uint_eq(c.bytes, c.freed_bytes);
     ck_assert_int_eq(c.n_live, 0);
     ck_assert_int_eq(c.bad_free, 0);
     ck_assert_int_eq(c.bad_align, 0);
 }
 END_TEST
 
-#if INTERPOSE
+#if LIBC_COUNT_INTERPOSED
 /* Loop over variants. The same hot-path calls make no malloc-family call
  * either, in libcontrl.so, its BLIS or libgomp (any thread). */
 START_TEST(agent_hot_paths_make_no_c_library_allocation)
 {
     const variant v = (variant)_i;
-    counter c;
+    alloc_counter c;
     float obs[BATCH * OBS], out[BATCH * ACT];
     contrl_agent *a = warm_agent(v, &c, obs, out);
     /* The interposer works: this program's own malloc is seen. */
-    libc_count_start();
+    libc_count_begin();
     void *volatile p = malloc(10);
     free(p);
-    libc_count_stop();
-    ck_assert_int_eq(atomic_load(&libc_allocs), 1);
+    libc_count_end();
+    ck_assert_int_eq(libc_count_allocs(), 1);
 
     char report[1024] = "";
     size_t used = 0;
     int bad = 0;
     for (int op = 0; op < N_HOT; op++) {
         contrl_status st[3];
-        libc_count_start();
+        libc_count_begin();
         for (int rep = 0; rep < 3; rep++) /* no Check assertion inside: they allocate */
             st[rep] = hot(a, (enum hot_op)op, obs, out, rep);
-        libc_count_stop();
+        libc_count_end();
         for (int rep = 0; rep < 3; rep++)
             ck_assert_int_eq(st[rep], CONTRL_OK);
-        long la = atomic_load(&libc_allocs), lf = atomic_load(&libc_frees);
+        long la = libc_count_allocs(), lf = libc_count_frees();
         if (la != 0 || lf != 0) {
             bad++;
             used += (size_t)snprintf(report + used, sizeof report - used,
@@ -1681,7 +1513,7 @@ static Suite *agent_suite(void)
     tcase_add_loop_test(tc, failing_any_allocation_of_create_gives_nomem_null_and_no_leak, 0,
                         N_VARIANTS);
     tcase_add_test(tc, learn_on_an_env_with_inexact_bounds_hands_it_only_actions_within_them);
-#if INTERPOSE
+#if LIBC_COUNT_INTERPOSED
     tcase_add_loop_test(tc, agent_hot_paths_make_no_c_library_allocation, 0, N_VARIANTS);
 #else
     fprintf(stderr, "AddressSanitizer build: C library allocations on the hot paths not "

@@ -4,230 +4,39 @@
  * and OpenMP inside libcontrl.so included); allocation failures are clean.
  *
  * Links the shared library, and defines the C library's allocation functions
- * in this executable (exported dynamically), so every malloc made inside
- * libcontrl.so, the BLIS copy linked into it and libgomp lands here first.
- * Under AddressSanitizer, which owns malloc, that interposition is left out
- * and only the user-allocator half of each check runs. */
+ * in this executable (tests/support/counting_alloc.c, exported dynamically),
+ * so every malloc made inside libcontrl.so, the BLIS copy linked into it and
+ * libgomp lands there first. Under AddressSanitizer, which owns malloc, that
+ * interposition is left out and only the user-allocator half of each check
+ * runs. */
 #include <check.h>
-#include <errno.h>
-#include <malloc.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/contrl.h"
-
-/* ---- interposed C library allocator -------------------------------------- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define INTERPOSE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define INTERPOSE 0
-#endif
-#endif
-#ifndef INTERPOSE
-#define INTERPOSE 1
-#endif
-
-static atomic_int libc_counting;      /* count only while set */
-static atomic_long libc_allocs, libc_frees;
-
-#if INTERPOSE
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void *__libc_valloc(size_t size);
-extern void *__libc_pvalloc(size_t size);
-extern void __libc_free(void *ptr);
-
-static inline void note_alloc(void)
-{
-    if (atomic_load_explicit(&libc_counting, memory_order_relaxed))
-        atomic_fetch_add_explicit(&libc_allocs, 1, memory_order_relaxed);
-}
-
-void *malloc(size_t size)
-{
-    note_alloc();
-    return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    note_alloc();
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-    note_alloc();
-    return __libc_realloc(ptr, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-    note_alloc();
-    return __libc_memalign(align, size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-    note_alloc();
-    return __libc_memalign(align, size);
-}
-
-void *valloc(size_t size)
-{
-    note_alloc();
-    return __libc_valloc(size);
-}
-
-void *pvalloc(size_t size)
-{
-    note_alloc();
-    return __libc_pvalloc(size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-    note_alloc();
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return EINVAL;
-    void *p = __libc_memalign(align, size);
-    if (p == NULL)
-        return ENOMEM;
-    *out = p;
-    return 0;
-}
-
-void free(void *ptr)
-{
-    if (ptr != NULL && atomic_load_explicit(&libc_counting, memory_order_relaxed))
-        atomic_fetch_add_explicit(&libc_frees, 1, memory_order_relaxed);
-    __libc_free(ptr);
-}
-#endif
-
-static void libc_count_start(void)
-{
-    atomic_store(&libc_allocs, 0);
-    atomic_store(&libc_frees, 0);
-    atomic_store(&libc_counting, 1);
-}
-
-static void libc_count_stop(void)
-{
-    atomic_store(&libc_counting, 0);
-}
 
 /* Proves the interposition is live, so a zero count below means something. */
 START_TEST(interposed_malloc_sees_calls_from_this_program)
 {
-#if INTERPOSE
+#if LIBC_COUNT_INTERPOSED
     /* No Check assertion inside a counting window: they allocate. */
-    libc_count_start();
+    libc_count_begin();
     void *volatile p = malloc(100);
     free(p);
     void *q = NULL;
     int st = posix_memalign(&q, 64, 128);
     free(q);
-    libc_count_stop();
+    libc_count_end();
     ck_assert_int_eq(st, 0);
-    ck_assert_int_eq(atomic_load(&libc_allocs), 2);
-    ck_assert_int_eq(atomic_load(&libc_frees), 2);
+    ck_assert_int_eq(libc_count_allocs(), 2);
+    ck_assert_int_eq(libc_count_frees(), 2);
 #else
     fprintf(stderr, "AddressSanitizer build: C library interposition not checked\n");
 #endif
 }
 END_TEST
-
-/* ---- counting user allocator --------------------------------------------- */
-
-enum { MAX_LIVE = 64 };
-
-typedef struct counter {
-    long allocs, frees, attempts;
-    size_t bytes_alloc, bytes_freed;
-    long fail_at;            /* fail the fail_at-th attempt (1-based); 0: never */
-    long bad_align;          /* align not a power of two in [1, 64] */
-    long bad_free;           /* free of an unknown pointer or with another size */
-    struct {
-        unsigned char *p;
-        size_t size;
-    } live[MAX_LIVE];
-    int n_live;
-} counter;
-
-static void *count_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    c->attempts++;
-    if (c->fail_at != 0 && c->attempts == c->fail_at)
-        return NULL;
-    if (align == 0 || align > 64 || (align & (align - 1)) != 0)
-        c->bad_align++;
-    if (c->n_live == MAX_LIVE)
-        return NULL;
-    /* Always 64-byte aligned, which honours any align the contract allows. */
-    void *p = NULL;
-    if (posix_memalign(&p, 64, (size + 63) / 64 * 64) != 0)
-        return NULL;
-    c->live[c->n_live].p = p;
-    c->live[c->n_live].size = size;
-    c->n_live++;
-    c->allocs++;
-    c->bytes_alloc += size;
-    return p;
-}
-
-static void count_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    for (int i = 0; i < c->n_live; i++)
-        if (c->live[i].p == ptr) {
-            if (c->live[i].size != size)
-                c->bad_free++;
-            c->live[i] = c->live[--c->n_live];
-            c->frees++;
-            c->bytes_freed += size;
-            free(ptr);
-            return;
-        }
-    c->bad_free++; /* not ours: leak it rather than crash */
-}
-
-static contrl_allocator counting(counter *c)
-{
-    memset(c, 0, sizeof *c);
-    contrl_allocator a = {count_alloc, count_free, c};
-    return a;
-}
-
-/* true if [p, p + n) lies inside a block the counter handed out. */
-static int in_live_block(const counter *c, const void *p, size_t n)
-{
-    const unsigned char *q = p;
-    for (int i = 0; i < c->n_live; i++)
-        if (q >= c->live[i].p && q + n <= c->live[i].p + c->live[i].size)
-            return 1;
-    return 0;
-}
-
-static void assert_balanced(const counter *c, const char *what)
-{
-    ck_assert_msg(c->allocs == c->frees, "%s: %ld allocations, %ld frees", what, c->allocs,
-                  c->frees);
-    ck_assert_msg(c->bytes_alloc == c->bytes_freed, "%s: %zu bytes allocated, %zu freed", what,
-                  c->bytes_alloc, c->bytes_freed);
-    ck_assert_int_eq(c->n_live, 0);
-    ck_assert_msg(c->bad_free == 0, "%s: %ld frees of unknown blocks or with a wrong size",
-                  what, c->bad_free);
-    ck_assert_msg(c->bad_align == 0, "%s: %ld requests with an invalid alignment", what,
-                  c->bad_align);
-}
 
 /* ---- the objects under test --------------------------------------------- */
 
@@ -269,49 +78,49 @@ static contrl_buffer_config buffer_config(contrl_allocator a)
 
 START_TEST(net_create_allocates_through_the_config_allocator_and_destroy_frees_all)
 {
-    counter c;
-    contrl_net_config cfg = net_config(counting(&c), CONTRL_KERNELS_AUTO);
+    alloc_counter c;
+    contrl_net_config cfg = net_config(alloc_counter_allocator(&c), CONTRL_KERNELS_AUTO);
     contrl_net *net = NULL;
     ck_assert_int_eq(contrl_net_create(&cfg, &net), CONTRL_OK);
     ck_assert_int_gt(c.allocs, 0);
     ck_assert_int_eq(c.frees, 0);
     /* The net's arrays live in memory from our allocator. */
     size_t np = contrl_net_param_count(net);
-    ck_assert(in_live_block(&c, contrl_net_params(net), np * sizeof(float)));
-    ck_assert(in_live_block(&c, contrl_net_grads(net), np * sizeof(float)));
-    ck_assert(in_live_block(&c, net, 1));
+    ck_assert(alloc_counter_holds(&c, contrl_net_params(net), np * sizeof(float)));
+    ck_assert(alloc_counter_holds(&c, contrl_net_grads(net), np * sizeof(float)));
+    ck_assert(alloc_counter_holds(&c, net, 1));
     contrl_net_destroy(net);
-    assert_balanced(&c, "net");
+    alloc_counter_assert_balanced(&c, "net");
 }
 END_TEST
 
 START_TEST(adam_create_allocates_through_the_config_allocator_and_destroy_frees_all)
 {
-    counter c;
-    contrl_adam_config cfg = adam_config(counting(&c));
+    alloc_counter c;
+    contrl_adam_config cfg = adam_config(alloc_counter_allocator(&c));
     contrl_adam *adam = NULL;
     ck_assert_int_eq(contrl_adam_create(&cfg, 100000, &adam), CONTRL_OK);
     ck_assert_int_gt(c.allocs, 0);
     /* Two moment vectors of 100000 floats must be in there. */
-    ck_assert_uint_ge(c.bytes_alloc, 2 * 100000 * sizeof(float));
-    ck_assert(in_live_block(&c, adam, 1));
+    ck_assert_uint_ge(c.bytes, 2 * 100000 * sizeof(float));
+    ck_assert(alloc_counter_holds(&c, adam, 1));
     contrl_adam_destroy(adam);
-    assert_balanced(&c, "adam");
+    alloc_counter_assert_balanced(&c, "adam");
 }
 END_TEST
 
 START_TEST(buffer_create_allocates_through_the_config_allocator_and_destroy_frees_all)
 {
-    counter c;
-    contrl_buffer_config cfg = buffer_config(counting(&c));
+    alloc_counter c;
+    contrl_buffer_config cfg = buffer_config(alloc_counter_allocator(&c));
     contrl_buffer *buf = NULL;
     ck_assert_int_eq(contrl_buffer_create(&cfg, &buf), CONTRL_OK);
     ck_assert_int_gt(c.allocs, 0);
     /* The payload of CAPACITY transitions (flags counted as floats). */
-    ck_assert_uint_ge(c.bytes_alloc, (size_t)CAPACITY * (2 * IN + OUT + 1) * sizeof(float));
-    ck_assert(in_live_block(&c, buf, 1));
+    ck_assert_uint_ge(c.bytes, (size_t)CAPACITY * (2 * IN + OUT + 1) * sizeof(float));
+    ck_assert(alloc_counter_holds(&c, buf, 1));
     contrl_buffer_destroy(buf);
-    assert_balanced(&c, "buffer");
+    alloc_counter_assert_balanced(&c, "buffer");
 }
 END_TEST
 
@@ -319,8 +128,8 @@ END_TEST
  * destroying handles touches no allocator but the config's. */
 START_TEST(create_and_destroy_use_only_the_config_allocator_after_first_use)
 {
-    counter c;
-    contrl_allocator a = counting(&c);
+    alloc_counter c;
+    contrl_allocator a = alloc_counter_allocator(&c);
     contrl_net_config ncfg = net_config(a, CONTRL_KERNELS_AUTO);
     contrl_adam_config acfg = adam_config(a);
     contrl_buffer_config bcfg = buffer_config(a);
@@ -331,31 +140,31 @@ START_TEST(create_and_destroy_use_only_the_config_allocator_after_first_use)
 
     contrl_adam *adam = NULL;
     contrl_buffer *buf = NULL;
-    libc_count_start();
+    libc_count_begin();
     contrl_status s1 = contrl_net_create(&ncfg, &net);
     contrl_status s2 = contrl_adam_create(&acfg, 1000, &adam);
     contrl_status s3 = contrl_buffer_create(&bcfg, &buf);
     contrl_net_destroy(net);
     contrl_adam_destroy(adam);
     contrl_buffer_destroy(buf);
-    libc_count_stop();
+    libc_count_end();
     ck_assert(s1 == CONTRL_OK && s2 == CONTRL_OK && s3 == CONTRL_OK);
-    /* Each create goes through `a` (the counter's own posix_memalign calls
+    /* Each create goes through `a` (the counter's own aligned_alloc calls
      * are counted by the interposer too: subtract them). */
     ck_assert_int_ge(c.allocs - allocs0, 3);
     ck_assert_int_eq(c.frees - frees0, c.allocs - allocs0);
-#if INTERPOSE
-    ck_assert_int_eq(atomic_load(&libc_allocs), c.allocs - allocs0);
-    ck_assert_int_eq(atomic_load(&libc_frees), c.frees - frees0);
+#if LIBC_COUNT_INTERPOSED
+    ck_assert_int_eq(libc_count_allocs(), c.allocs - allocs0);
+    ck_assert_int_eq(libc_count_frees(), c.frees - frees0);
 #endif
-    assert_balanced(&c, "net + adam + buffer");
+    alloc_counter_assert_balanced(&c, "net + adam + buffer");
 }
 END_TEST
 
 /* ---- hot paths ------------------------------------------------------------ */
 
 typedef struct rig {
-    counter c;
+    alloc_counter c;
     contrl_net *net, *target;
     contrl_adam *adam;
     contrl_buffer *buf;
@@ -374,7 +183,7 @@ static float *floats(size_t n, float v)
 
 static void rig_create(rig *r, contrl_kernels k)
 {
-    contrl_allocator a = counting(&r->c);
+    contrl_allocator a = alloc_counter_allocator(&r->c);
     contrl_net_config ncfg = net_config(a, k);
     ck_assert_int_eq(contrl_net_create(&ncfg, &r->net), CONTRL_OK);
     ncfg.seed = 2;
@@ -402,7 +211,7 @@ static void rig_destroy(rig *r)
     contrl_net_destroy(r->target);
     contrl_adam_destroy(r->adam);
     contrl_buffer_destroy(r->buf);
-    assert_balanced(&r->c, "hot-path rig");
+    alloc_counter_assert_balanced(&r->c, "hot-path rig");
     free(r->x);
     free(r->y);
     free(r->dy);
@@ -491,12 +300,12 @@ START_TEST(hot_paths_allocate_nothing_after_warm_up)
         for (int rep = 0; rep < 3; rep++) {
             prepare(&r, (enum op)op);
             long user_before = r.c.attempts + r.c.frees;
-            libc_count_start();
+            libc_count_begin();
             contrl_status st = run(&r, (enum op)op);
-            libc_count_stop();
+            libc_count_end();
             ck_assert_int_eq(st, CONTRL_OK);
             long user = r.c.attempts + r.c.frees - user_before;
-            long la = atomic_load(&libc_allocs), lf = atomic_load(&libc_frees);
+            long la = libc_count_allocs(), lf = libc_count_frees();
             if ((user != 0 || la != 0 || lf != 0) && rep == 0) {
                 bad++;
                 used += (size_t)snprintf(report + used, sizeof report - used,
@@ -563,13 +372,13 @@ static contrl_status create_destroy(object which, contrl_allocator a, int *out_w
 START_TEST(failing_the_nth_allocation_gives_nomem_null_and_no_leak)
 {
     const object which = (object)_i;
-    counter c;
+    alloc_counter c;
     int was_null = 0;
-    ck_assert_int_eq(create_destroy(which, counting(&c), &was_null), CONTRL_OK);
+    ck_assert_int_eq(create_destroy(which, alloc_counter_allocator(&c), &was_null), CONTRL_OK);
     const long needed = c.allocs;
     ck_assert_int_gt(needed, 0);
     for (long n = 1; n <= needed; n++) {
-        contrl_allocator a = counting(&c);
+        contrl_allocator a = alloc_counter_allocator(&c);
         c.fail_at = n;
         contrl_clear_error();
         contrl_status st = create_destroy(which, a, &was_null);
@@ -577,13 +386,13 @@ START_TEST(failing_the_nth_allocation_gives_nomem_null_and_no_leak)
                       create_names[which], n, needed, (int)st);
         ck_assert_msg(was_null, "%s left *out set after NOMEM", create_names[which]);
         ck_assert_ptr_nonnull(strstr(contrl_last_error(), create_names[which]));
-        assert_balanced(&c, create_names[which]);
+        alloc_counter_assert_balanced(&c, create_names[which]);
     }
     /* Failing an allocation that never comes changes nothing. */
-    contrl_allocator a = counting(&c);
+    contrl_allocator a = alloc_counter_allocator(&c);
     c.fail_at = needed + 1;
     ck_assert_int_eq(create_destroy(which, a, &was_null), CONTRL_OK);
-    assert_balanced(&c, create_names[which]);
+    alloc_counter_assert_balanced(&c, create_names[which]);
 }
 END_TEST
 
@@ -591,9 +400,9 @@ END_TEST
 START_TEST(allocator_with_only_one_of_alloc_and_free_is_invalid)
 {
     const object which = (object)_i;
-    counter c;
+    alloc_counter c;
     int was_null = 0;
-    contrl_allocator a = counting(&c);
+    contrl_allocator a = alloc_counter_allocator(&c);
     a.free = NULL;
     contrl_clear_error();
     ck_assert_int_eq(create_destroy(which, a, &was_null), CONTRL_ERR_INVALID_ARG);
@@ -601,7 +410,7 @@ START_TEST(allocator_with_only_one_of_alloc_and_free_is_invalid)
     ck_assert_ptr_nonnull(strstr(contrl_last_error(), create_names[which]));
     ck_assert_int_eq(c.attempts, 0); /* refused before allocating */
 
-    a = counting(&c);
+    a = alloc_counter_allocator(&c);
     a.alloc = NULL;
     contrl_clear_error();
     ck_assert_int_eq(create_destroy(which, a, &was_null), CONTRL_ERR_INVALID_ARG);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/buffer.h"
 
 enum { OD = 3, AD = 2 }; /* obs_dim, action_dim of most tests */
@@ -105,36 +106,6 @@ static void assert_error_mentions(const char *a, const char *b)
                   "last error \"%s\" should name \"%s\" and \"%s\"", msg, a, b);
 }
 
-/* ---- Counting allocator ------------------------------------------------ */
-
-typedef struct counter {
-    int allocs, frees, fail;
-    size_t bytes, freed_bytes;
-    void *last;
-} counter;
-
-static void *counting_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    ck_assert_uint_le(align, 64);
-    ck_assert_uint_eq(align & (align - 1), 0);
-    if (c->fail)
-        return NULL;
-    c->allocs++;
-    c->bytes += size;
-    c->last = aligned_alloc(align, (size + align - 1) / align * align);
-    return c->last;
-}
-
-static void counting_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    ck_assert_ptr_nonnull(ptr);
-    c->frees++;
-    c->freed_bytes += size;
-    free(ptr);
-}
-
 /* ---- Configuration and creation ---------------------------------------- */
 
 START_TEST(buffer_config_default_has_documented_values)
@@ -204,9 +175,9 @@ START_TEST(buffer_create_rejects_bad_configs)
     ck_assert_int_eq(contrl_buffer_create(&bad, &buf), CONTRL_ERR_INVALID_ARG);
     assert_error_mentions("contrl_buffer_create", "size");
 
-    counter c = {0};
+    alloc_counter c = {0};
     bad = cfg;
-    bad.allocator.alloc = counting_alloc; /* free missing */
+    bad.allocator.alloc = alloc_counter_alloc_checked; /* free missing */
     bad.allocator.user = &c;
     ck_assert_int_eq(contrl_buffer_create(&bad, &buf), CONTRL_ERR_INVALID_ARG);
     ck_assert_ptr_null(buf);
@@ -749,12 +720,13 @@ START_TEST(buffer_memory_within_5_percent_of_payload)
 {
     static const uint32_t dims[][2] = {{1, 1}, {3, 1}, {17, 6}, {376, 17}, {64, 64}};
     for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
-        counter c = {0};
+        alloc_counter c = {0};
         contrl_buffer_config cfg = contrl_buffer_config_default();
         cfg.obs_dim = dims[k][0];
         cfg.action_dim = dims[k][1];
         cfg.capacity = 10000;
-        cfg.allocator = (contrl_allocator){counting_alloc, counting_free, &c};
+        cfg.allocator =
+            (contrl_allocator){alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
         contrl_buffer *buf = NULL;
         ck_assert_int_eq(contrl_buffer_create(&cfg, &buf), CONTRL_OK);
         size_t bytes = contrl_buffer_memory_bytes(buf);
@@ -777,12 +749,12 @@ END_TEST
 
 START_TEST(buffer_uses_user_allocator)
 {
-    counter c = {0};
+    alloc_counter c = {0};
     contrl_buffer_config cfg = contrl_buffer_config_default();
     cfg.obs_dim = OD;
     cfg.action_dim = AD;
     cfg.capacity = 20;
-    cfg.allocator = (contrl_allocator){counting_alloc, counting_free, &c};
+    cfg.allocator = (contrl_allocator){alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
     contrl_buffer *buf = NULL;
     ck_assert_int_eq(contrl_buffer_create(&cfg, &buf), CONTRL_OK);
     ck_assert_int_eq(c.allocs, 1);
@@ -808,13 +780,13 @@ END_TEST
 
 START_TEST(buffer_alloc_failure_returns_nomem)
 {
-    counter c = {0};
+    alloc_counter c = {0};
     c.fail = 1;
     contrl_buffer_config cfg = contrl_buffer_config_default();
     cfg.obs_dim = OD;
     cfg.action_dim = AD;
     cfg.capacity = 20;
-    cfg.allocator = (contrl_allocator){counting_alloc, counting_free, &c};
+    cfg.allocator = (contrl_allocator){alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
     contrl_buffer *buf = (contrl_buffer *)&c;
     ck_assert_int_eq(contrl_buffer_create(&cfg, &buf), CONTRL_ERR_NOMEM);
     ck_assert_ptr_null(buf);

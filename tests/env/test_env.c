@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/env.h"
 
 static const double PI = 3.14159265358979323846;
@@ -36,34 +37,6 @@ static contrl_env make_env(const char *name)
     contrl_env env;
     ck_assert_int_eq(contrl_env_make(name, NULL, &env), CONTRL_OK);
     return env;
-}
-
-/* ---- Counting allocator ------------------------------------------------ */
-
-typedef struct counter {
-    int allocs, frees, fail;
-    size_t bytes, freed_bytes;
-} counter;
-
-static void *counting_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    ck_assert_uint_le(align, 64);
-    ck_assert_uint_eq(align & (align - 1), 0);
-    if (c->fail)
-        return NULL;
-    c->allocs++;
-    c->bytes += size;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void counting_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    ck_assert_ptr_nonnull(ptr);
-    c->frees++;
-    c->freed_bytes += size;
-    free(ptr);
 }
 
 /* ---- Pendulum reference (Gymnasium's Pendulum-v1) ---------------------- */
@@ -813,8 +786,8 @@ START_TEST(env_wrappers_reject_bad_arguments)
     assert_error_mentions("contrl_env_make", "name");
     ck_assert_int_eq(contrl_env_make("pendulum", NULL, NULL), CONTRL_ERR_INVALID_ARG);
     assert_error_mentions("contrl_env_make", "env");
-    counter c = {0};
-    contrl_allocator half = {counting_alloc, NULL, &c};
+    alloc_counter c = {0};
+    contrl_allocator half = {alloc_counter_alloc_checked, NULL, &c};
     ck_assert_int_eq(contrl_env_make("pendulum", &half, &made), CONTRL_ERR_INVALID_ARG);
     assert_error_mentions("contrl_env_make", "allocator");
     ck_assert_int_eq(c.allocs, 0);
@@ -936,8 +909,8 @@ END_TEST
 START_TEST(env_make_uses_the_allocator)
 {
     for (const char *const *name = contrl_env_names(); *name != NULL; name++) {
-        counter c = {0};
-        contrl_allocator a = {counting_alloc, counting_free, &c};
+        alloc_counter c = {0};
+        contrl_allocator a = {alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
         contrl_env env;
         ck_assert_int_eq(contrl_env_make(*name, &a, &env), CONTRL_OK);
         ck_assert_int_eq(c.allocs, 1);

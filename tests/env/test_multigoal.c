@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/env.h"
 
 /* Goals in another order than the library's table. */
@@ -484,33 +485,10 @@ START_TEST(multigoal_step_out_of_episode_is_a_state_error_and_nan_is_rejected)
 }
 END_TEST
 
-typedef struct counter {
-    int allocs, frees, fail;
-    size_t bytes, freed_bytes;
-} counter;
-
-static void *counting_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    if (c->fail)
-        return NULL;
-    c->allocs++;
-    c->bytes += size;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void counting_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    c->frees++;
-    c->freed_bytes += size;
-    free(ptr);
-}
-
 START_TEST(multigoal_make_takes_one_block_and_steps_without_allocating)
 {
-    counter c = {0};
-    contrl_allocator al = {counting_alloc, counting_free, &c};
+    alloc_counter c = {0};
+    contrl_allocator al = {alloc_counter_alloc, alloc_counter_free, &c};
     contrl_env env;
     ck_assert_int_eq(contrl_env_make("multigoal", &al, &env), CONTRL_OK);
     ck_assert_int_eq(c.allocs, 1);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/her.h"
 
 enum { MAX_DIM = 64 };
@@ -75,34 +76,6 @@ static void assert_same_start(const episode *a, const episode *b, uint32_t n)
     ck_assert_mem_eq(a->obs, b->obs, n * sizeof(float));
     ck_assert_mem_eq(a->ag, b->ag, n * sizeof(float));
     ck_assert_mem_eq(a->g, b->g, n * sizeof(float));
-}
-
-/* ---- Counting allocator ------------------------------------------------ */
-
-typedef struct counter {
-    int allocs, frees, fail;
-    size_t bytes, freed_bytes;
-} counter;
-
-static void *counting_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    ck_assert_uint_le(align, 64);
-    ck_assert_uint_eq(align & (align - 1), 0);
-    if (c->fail)
-        return NULL;
-    c->allocs++;
-    c->bytes += size;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void counting_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    ck_assert_ptr_nonnull(ptr);
-    c->frees++;
-    c->freed_bytes += size;
-    free(ptr);
 }
 
 /* ---- Shapes ---------------------------------------------------------------- */
@@ -685,8 +658,8 @@ START_TEST(goal_env_make_rejects_unknown_names_and_sizes_out_of_range)
     assert_error_mentions("contrl_goal_env_make", "name");
     ck_assert_int_eq(contrl_goal_env_make("bitflip-3", NULL, NULL), CONTRL_ERR_INVALID_ARG);
     assert_error_mentions("contrl_goal_env_make", "env is NULL");
-    counter c = {0};
-    contrl_allocator half = {counting_alloc, NULL, &c};
+    alloc_counter c = {0};
+    contrl_allocator half = {alloc_counter_alloc_checked, NULL, &c};
     ck_assert_int_eq(contrl_goal_env_make("bitflip-3", &half, &env), CONTRL_ERR_INVALID_ARG);
     assert_error_mentions("contrl_goal_env_make", "allocator");
     ck_assert_int_eq(c.allocs, 0);
@@ -871,8 +844,8 @@ START_TEST(goal_env_make_allocates_one_block_through_the_allocator_and_frees_it)
     static const char *const names[] = {"pointreach-1", "pointreach-10", "bitflip-1",
                                         "bitflip-64"};
     for (int k = 0; k < 4; k++) {
-        counter c = {0};
-        contrl_allocator a = {counting_alloc, counting_free, &c};
+        alloc_counter c = {0};
+        contrl_allocator a = {alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
         contrl_goal_env env;
         ck_assert_int_eq(contrl_goal_env_make(names[k], &a, &env), CONTRL_OK);
         ck_assert_int_eq(c.allocs, 1);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/counting_alloc.h"
 #include "contrl/her.h"
 
 static void assert_error_mentions(const char *a, const char *b)
@@ -51,34 +52,6 @@ static float *make_data(uint64_t rows, uint32_t dim, uint64_t seed)
         for (uint32_t j = 0; j < dim; j++)
             x[r * dim + j] = (float)j + (float)(j + 1) * (contrl_rng_uniform(&rng) - 0.5f);
     return x;
-}
-
-/* ---- Counting allocator ------------------------------------------------ */
-
-typedef struct counter {
-    int allocs, frees, fail;
-    size_t bytes, freed_bytes;
-} counter;
-
-static void *counting_alloc(void *user, size_t size, size_t align)
-{
-    counter *c = user;
-    ck_assert_uint_le(align, 64);
-    ck_assert_uint_eq(align & (align - 1), 0);
-    if (c->fail)
-        return NULL;
-    c->allocs++;
-    c->bytes += size;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void counting_free(void *user, void *ptr, size_t size)
-{
-    counter *c = user;
-    ck_assert_ptr_nonnull(ptr);
-    c->frees++;
-    c->freed_bytes += size;
-    free(ptr);
 }
 
 /* ---- Tests --------------------------------------------------------------- */
@@ -429,7 +402,7 @@ END_TEST
 START_TEST(normalizer_create_rejects_bad_config_with_out_null)
 {
     const contrl_normalizer_config good = contrl_normalizer_config_default();
-    counter c = {0};
+    alloc_counter c = {0};
     const struct {
         uint32_t dim;
         float clip, eps;
@@ -446,7 +419,8 @@ START_TEST(normalizer_create_rejects_bad_config_with_out_null)
         cfg.dim = cases[i].dim;
         cfg.clip = cases[i].clip;
         cfg.eps = cases[i].eps;
-        cfg.allocator = (contrl_allocator){counting_alloc, counting_free, &c};
+        cfg.allocator =
+            (contrl_allocator){alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
         contrl_normalizer *nm = (contrl_normalizer *)&c; /* must be overwritten */
         ck_assert_int_eq(contrl_normalizer_create(&cfg, &nm), CONTRL_ERR_INVALID_ARG);
         assert_error_mentions("contrl_normalizer_create", cases[i].mention);
@@ -460,7 +434,7 @@ START_TEST(normalizer_create_rejects_bad_config_with_out_null)
     ck_assert_int_eq(contrl_normalizer_create(NULL, &nm), CONTRL_ERR_INVALID_ARG);
     ck_assert_ptr_null(nm);
     ck_assert_int_eq(contrl_normalizer_create(&cfg, NULL), CONTRL_ERR_INVALID_ARG);
-    cfg.allocator = (contrl_allocator){counting_alloc, NULL, &c};
+    cfg.allocator = (contrl_allocator){alloc_counter_alloc_checked, NULL, &c};
     ck_assert_int_eq(contrl_normalizer_create(&cfg, &nm), CONTRL_ERR_INVALID_ARG);
     assert_error_mentions("contrl_normalizer_create", "allocator");
     ck_assert_int_eq(c.allocs, 0);
@@ -533,10 +507,10 @@ END_TEST
 START_TEST(normalizer_allocates_once_at_create_and_never_in_update_or_apply)
 {
     enum { DIM = 6 };
-    counter c = {0};
+    alloc_counter c = {0};
     contrl_normalizer_config cfg = contrl_normalizer_config_default();
     cfg.dim = DIM;
-    cfg.allocator = (contrl_allocator){counting_alloc, counting_free, &c};
+    cfg.allocator = (contrl_allocator){alloc_counter_alloc_checked, alloc_counter_free_checked, &c};
     contrl_normalizer *nm = NULL;
     ck_assert_int_eq(contrl_normalizer_create(&cfg, &nm), CONTRL_OK);
     ck_assert_int_eq(c.allocs, 1);
