@@ -55,7 +55,8 @@ CONTRL_API void contrl_goal_env_close(contrl_goal_env *env);
  *  "bitflip-N", N = 1..64: the HER paper's bit-flipping task with a
  *    continuous action: a in [-1, 1] flips bit floor((a + 1) / 2 * N)
  *    (N - 1 for a = 1); state and goal uniform in {0, 1}^N; obs = achieved
- *    goal = bits as 0/1 floats; reward -[state != goal]; N-step episodes.
+ *    goal = bits as 0/1 floats; reward -[state != goal]; the episode ends
+ *    (terminated) on reaching the goal, else is truncated after N steps.
  * INVALID_ARG for an unknown name (message lists the patterns), NOMEM.
  * *env is zeroed on failure. */
 CONTRL_API contrl_status contrl_goal_env_make(const char *name, const contrl_allocator *allocator,

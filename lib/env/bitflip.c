@@ -78,7 +78,8 @@ static contrl_status bitflip_step(void *user, const float *action, float *next_o
         return contrl__fail(CONTRL_ERR_STATE, "%s: step before the first reset", b->name);
     if (b->phase == ENDED)
         return contrl__fail(CONTRL_ERR_STATE,
-                            "%s: step after the episode was truncated at %lu steps; reset first",
+                            "%s: step after the episode ended (goal reached or %lu steps); "
+                            "reset first",
                             b->name, (unsigned long)b->n);
     if (isnan(action[0]))
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: action[0] is NaN", b->name);
@@ -101,9 +102,12 @@ static contrl_status bitflip_step(void *user, const float *action, float *next_o
     write_bits(b->state, b->n, next_obs);
     write_bits(b->state, b->n, achieved_goal);
     *reward = b->state == b->goal ? 0.0f : -1.0f;
-    *terminated = false;
-    *truncated = b->steps >= b->n;
-    if (*truncated)
+    /* Reaching the goal ends the episode: with exactly one flip per step an
+     * episode that had to run all n steps could only end on the goal when
+     * the distance had the parity of the steps left. */
+    *terminated = b->state == b->goal;
+    *truncated = !*terminated && b->steps >= b->n;
+    if (*terminated || *truncated)
         b->phase = ENDED;
     return CONTRL_OK;
 }

@@ -493,7 +493,7 @@ START_TEST(bitflip_flips_one_bit_per_step_and_reports_success_only_on_the_goal)
         ck_assert_mem_eq(e.ag, e.obs, sizeof before);
         ck_assert_float_eq(e.reward, s == steps - 1 ? 0.0f : -1.0f);
         ck_assert_float_eq(e.reward, reward_of(&env, e.ag, e.g));
-        ck_assert(!e.terminated);
+        ck_assert_int_eq(e.terminated, s == steps - 1); /* the goal ends the episode */
     }
     contrl_goal_env_close(&env);
 }
@@ -518,7 +518,7 @@ START_TEST(bitflip_compute_reward_compares_elementwise_with_tolerance_one_half)
 }
 END_TEST
 
-START_TEST(bitflip_truncates_at_n_steps_and_never_terminates)
+START_TEST(bitflip_terminates_on_the_goal_and_truncates_at_n_steps)
 {
     contrl_goal_env env = make_env("bitflip-5");
     episode e;
@@ -529,8 +529,12 @@ START_TEST(bitflip_truncates_at_n_steps_and_never_terminates)
         reset(&env, 77 + (uint64_t)episode_no, &e);
         for (int t = 1; t <= 5; t++) {
             ck_assert_int_eq(step(&env, &a, &e), CONTRL_OK);
-            ck_assert(!e.terminated);
-            ck_assert_msg(e.truncated == (t == 5), "step %d: truncated = %d", t, e.truncated);
+            /* terminated exactly when the goal is reached; else truncated at 5 */
+            ck_assert_int_eq(e.terminated, e.reward == 0.0f);
+            ck_assert_msg(e.truncated == (t == 5 && !e.terminated), "step %d: truncated = %d", t,
+                          e.truncated);
+            if (e.terminated)
+                break;
         }
         ck_assert_int_eq(step(&env, &a, &e), CONTRL_ERR_STATE);
     }
@@ -926,7 +930,7 @@ static Suite *goal_env_suite(void)
     tcase_add_test(tc, bitflip_action_selects_bit_floor_of_a_plus_1_over_2_times_n);
     tcase_add_test(tc, bitflip_flips_one_bit_per_step_and_reports_success_only_on_the_goal);
     tcase_add_test(tc, bitflip_compute_reward_compares_elementwise_with_tolerance_one_half);
-    tcase_add_test(tc, bitflip_truncates_at_n_steps_and_never_terminates);
+    tcase_add_test(tc, bitflip_terminates_on_the_goal_and_truncates_at_n_steps);
     tcase_add_test(tc, bitflip_reset_is_deterministic_uniform_and_never_starts_solved);
     tcase_add_test(tc, bitflip_greedy_policy_solves_every_episode_within_n_steps);
     tcase_add_test(tc, goal_env_make_rejects_unknown_names_and_sizes_out_of_range);
