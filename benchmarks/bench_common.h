@@ -52,7 +52,7 @@ static const char *set_name(contrl_kernels k)
 }
 
 /* Best sgemm GFLOP/s over BLIS's optimised contexts (both paths) for one shape. */
-static double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size_t who_len)
+static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size_t who_len)
 {
     static const contrl_kernels sets[] = {CONTRL_KERNELS_SKX, CONTRL_KERNELS_ZEN3,
                                           CONTRL_KERNELS_HASWELL, CONTRL_KERNELS_BLIS};

@@ -219,7 +219,6 @@ static void print_row(const char *arm, const curve *c)
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "her_curves.svg";
-    (void)best_sgemm; /* bench_common.h's sgemm baseline: not needed here */
     print_kernels();
     printf("HER (future, k=%u) vs none; TD3 64-64, batch 256, lr 1e-3, gamma 0.98, expl noise "
            "0.2, seed 1;\nsuccess rate over %d deterministic episodes (seeds %u..%u) at each "

@@ -361,7 +361,6 @@ static double pendulum_curve(bool sql, uint64_t seed, curve *out)
 int main(int argc, char **argv)
 {
     const char *svg = argc > 1 ? argv[1] : "multigoal.svg";
-    (void)best_sgemm; /* bench_common.h's sgemm baseline: no matrix figure here */
     print_kernels();
 
     static rollouts r[N_KINDS];

@@ -56,7 +56,7 @@ typedef enum contrl_algo {
  *   learning_starts  0               25,000          10,000
  *
  * SQL: hidden 128, 128, both lr 3e-4, batch 128, learning_starts 1000, and
- * otherwise as TD3 (the authors' softqlearning MuJoCo examples).
+ * otherwise as TD3 (the authors' softqlearning MuJoCo example; docs/sql.md).
  *
  * (DDPG paper section 7; TD3 authors' reference implementation; SAC paper
  * appendix D and its softlearning code). All use relu hidden layers,
@@ -189,10 +189,11 @@ CONTRL_API contrl_status contrl_sac_create(const contrl_agent_config *cfg,
 typedef struct contrl_sql_config {
     size_t size;                    /* sizeof(contrl_sql_config) */
     uint32_t value_particles;       /* M, >= 1; 16 */
-    uint32_t kernel_particles;      /* K, >= 2; 16 */
+    uint32_t kernel_particles;      /* K, 2..64; 16 */
     float kernel_update_ratio;      /* share of K that is updated, (0, 1); 0.5 */
     float reward_scale;             /* > 0; 1 (inverse temperature) */
-    uint32_t target_update_interval; /* >= 1; 1 */
+    uint32_t target_update_interval; /* >= 1; 1 (the authors' SQL class; their
+                                        example scripts use 1000) */
 } contrl_sql_config;
 CONTRL_API contrl_status contrl_sql_config_init(contrl_sql_config *cfg, size_t size);
 static inline contrl_sql_config contrl_sql_config_default(void)

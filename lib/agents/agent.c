@@ -183,8 +183,8 @@ static contrl_status check_algo(contrl_agent *a, const char *fn)
     case CONTRL_ALGO_SQL:
         if (a->sql.value_particles == 0 || a->sql.value_particles > 1024)
             BAD("%s: value_particles %u not in [1, 1024]", fn, a->sql.value_particles);
-        if (a->sql.kernel_particles < 2 || a->sql.kernel_particles > 1024)
-            BAD("%s: kernel_particles %u not in [2, 1024]", fn, a->sql.kernel_particles);
+        if (a->sql.kernel_particles < 2 || a->sql.kernel_particles > 64)
+            BAD("%s: kernel_particles %u not in [2, 64]", fn, a->sql.kernel_particles);
         if (!(a->sql.kernel_update_ratio > 0.0f && a->sql.kernel_update_ratio < 1.0f))
             BAD("%s: kernel_update_ratio must be in (0, 1)", fn);
         if (!(a->sql.reward_scale > 0.0f) || !isfinite(a->sql.reward_scale))
