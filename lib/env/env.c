@@ -175,6 +175,20 @@ static const make_fn task_makes[] = {CONTRL_ENV_TASKS(TASK_MAKE_)};
 #undef TASK_MAKE_
 enum { N_TASKS = sizeof task_makes / sizeof task_makes[0] };
 
+contrl_status contrl__env_make_begin(const char *func, void *env, size_t env_size,
+                                     const char *name, const contrl_allocator **allocator)
+{
+    static const contrl_allocator c_library = {NULL, NULL, NULL};
+    if (env == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", func);
+    memset(env, 0, env_size);
+    if (name == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: name is NULL", func);
+    if (*allocator == NULL)
+        *allocator = &c_library;
+    return contrl__check_allocator(*allocator, func);
+}
+
 const char *const *contrl_env_names(void)
 {
     return task_names;
@@ -184,15 +198,7 @@ contrl_status contrl_env_make(const char *name, const contrl_allocator *allocato
                               contrl_env *env)
 {
     static const char func[] = "contrl_env_make";
-    if (env == NULL)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", func);
-    memset(env, 0, sizeof *env); /* a failed make leaves a struct close() accepts */
-    if (name == NULL)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: name is NULL", func);
-    static const contrl_allocator c_library = {NULL, NULL, NULL};
-    if (allocator == NULL)
-        allocator = &c_library;
-    contrl_status st = contrl__check_allocator(allocator, func);
+    contrl_status st = contrl__env_make_begin(func, env, sizeof *env, name, &allocator);
     if (st != CONTRL_OK)
         return st;
 

@@ -112,15 +112,7 @@ contrl_status contrl_goal_env_make(const char *name, const contrl_allocator *all
                                    contrl_goal_env *env)
 {
     static const char func[] = "contrl_goal_env_make";
-    if (env == NULL)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", func);
-    memset(env, 0, sizeof *env); /* a failed make leaves a struct close() accepts */
-    if (name == NULL)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: name is NULL", func);
-    static const contrl_allocator c_library = {NULL, NULL, NULL};
-    if (allocator == NULL)
-        allocator = &c_library;
-    contrl_status st = contrl__check_allocator(allocator, func);
+    contrl_status st = contrl__env_make_begin(func, env, sizeof *env, name, &allocator);
     if (st != CONTRL_OK)
         return st;
 

@@ -9,6 +9,13 @@
 
 #include "contrl/env.h"
 
+/* Shared start of contrl_env_make and contrl_goal_env_make: zero the
+ * caller's struct (env_size bytes; a failed make leaves something close()
+ * accepts), check name and allocator, and point *allocator at the C
+ * library's when it is NULL. */
+contrl_status contrl__env_make_begin(const char *func, void *env, size_t env_size,
+                                     const char *name, const contrl_allocator **allocator);
+
 contrl_status contrl__pendulum_make(const contrl_allocator *allocator, contrl_env *env);
 contrl_status contrl__mountaincar_make(const contrl_allocator *allocator, contrl_env *env);
 contrl_status contrl__multigoal_make(const contrl_allocator *allocator, contrl_env *env);
