@@ -374,6 +374,8 @@ static contrl_status create(contrl_algo algo, const contrl_agent_config *cfg_in,
         a->mid[i] = 0.5f * (a->low[i] + a->high[i]);
         a->half[i] = 0.5f * (a->high[i] - a->low[i]);
     }
+    for (size_t i = 0; a->sql_ones != NULL && i < (size_t)a->batch * a->sql.kernel_particles; i++)
+        a->sql_ones[i] = 1.0f; /* dQ/dQ for SQL's grad log p, filled once */
     a->cfg.action_low = a->low;
     a->cfg.action_high = a->high;
     contrl_rng_seed(&a->rng, a->cfg.seed);

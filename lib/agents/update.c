@@ -406,8 +406,6 @@ static contrl_status sql_update(contrl_agent *a)
             memcpy(row + O, a->sql_act + ((size_t)b * K + j) * A, A * sizeof(float));
         }
     contrl_net_forward(a->q[0], a->sql_sa, B * Kf, a->sql_q);
-    for (uint32_t r = 0; r < B * Kf; r++)
-        a->sql_ones[r] = 1.0f;
     contrl_net_backward(a->q[0], a->sql_ones, a->sql_dsa); /* q's gradient is reset before use */
     for (uint32_t b = 0; b < B; b++)
         for (uint32_t j = 0; j < Kf; j++)
@@ -419,31 +417,27 @@ static contrl_status sql_update(contrl_agent *a)
     /* Stein variational gradient for the updated particles. */
     memset(a->sql_dout, 0, (size_t)B * K * A * sizeof(float));
     const float inv_log_kf = 1.0f / logf((float)Kf + (Kf == 1 ? 1.0f : 0.0f));
-    float dist[1024];
+    /* Kf * Ku <= 32 * 32: kernel_particles is at most 64. */
+    float d2s[1024], sorted[1024];
     for (uint32_t b = 0; b < B; b++) {
         const float *fixed = a->sql_act + (size_t)b * K * A, *upd = fixed + (size_t)Kf * A;
-        uint32_t nd = 0;
         for (uint32_t j = 0; j < Kf; j++)
-            for (uint32_t i = 0; i < Ku && nd < 1024; i++) {
+            for (uint32_t i = 0; i < Ku; i++) {
                 float d2 = 0.0f;
                 for (uint32_t c = 0; c < A; c++) {
                     float diff = fixed[j * A + c] - upd[i * A + c];
                     d2 += diff * diff;
                 }
-                dist[nd++] = d2;
+                d2s[j * Ku + i] = d2;
             }
-        float h = lower_median(dist, nd) * inv_log_kf;
+        memcpy(sorted, d2s, (size_t)Kf * Ku * sizeof(float));
+        float h = lower_median(sorted, Kf * Ku) * inv_log_kf;
         if (!(h > 1e-12f))
             h = 1e-12f;
         for (uint32_t i = 0; i < Ku; i++) {
             float *out = a->sql_dout + ((size_t)b * K + Kf + i) * A;
             for (uint32_t j = 0; j < Kf; j++) {
-                float d2 = 0.0f;
-                for (uint32_t c = 0; c < A; c++) {
-                    float diff = fixed[j * A + c] - upd[i * A + c];
-                    d2 += diff * diff;
-                }
-                float kappa = expf(-d2 / h);
+                float kappa = expf(-d2s[j * Ku + i] / h);
                 const float *glp = a->sql_glp + ((size_t)b * Kf + j) * A;
                 for (uint32_t c = 0; c < A; c++) {
                     float diff = fixed[j * A + c] - upd[i * A + c];
