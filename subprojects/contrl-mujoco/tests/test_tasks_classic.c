@@ -1,0 +1,374 @@
+/* tests/test_tasks_classic.c - the built-in tasks InvertedPendulum,
+ * InvertedDoublePendulum, Reacher, Swimmer and HalfCheetah against
+ * Gymnasium's v4 definitions (docs/mujoco.md).
+ *
+ * Public API only. Every expected figure is written out again here, from
+ * Gymnasium's task code and from measurements of Gymnasium's own model
+ * files (described where they are used): nothing is shared with the
+ * library. Steps are checked against a bare MuJoCo copy of the env's state
+ * stepped by this file, and rewards and observations recomputed in double
+ * from the mjData values. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mujoco/mujoco.h>
+
+#include "contrl/contrl.h"
+#include "contrl/mujoco.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static contrl_env make_env(const char *name)
+{
+    contrl_env env;
+    contrl_status st = contrl_mj_make(name, NULL, &env);
+    ck_assert_msg(st == CONTRL_OK, "contrl_mj_make(%s): %s", name, contrl_last_error());
+    return env;
+}
+
+/* |got - want| <= tol * max(1, |want|): observations and rewards are
+ * float32, so 1e-6 covers their rounding (6e-8 relative) with room. */
+static void assert_close(double got, double want, double tol, const char *what)
+{
+    double scale = fabs(want) > 1.0 ? fabs(want) : 1.0;
+    ck_assert_msg(fabs(got - want) <= tol * scale, "%s = %.9g, want %.9g", what, got, want);
+}
+
+static void assert_obs(const float *obs, const double *want, uint32_t n)
+{
+    char what[32];
+    for (uint32_t i = 0; i < n; i++) {
+        snprintf(what, sizeof what, "obs[%u]", i);
+        assert_close(obs[i], want[i], 1e-6, what);
+    }
+}
+
+static double total_mass(const mjModel *m)
+{
+    double s = 0.0;
+    for (int i = 0; i < m->nbody; i++)
+        s += m->body_mass[i];
+    return s;
+}
+
+/* The figures of Gymnasium's model file, measured by loading it with
+ * MuJoCo 2.2.2 (mj_loadXML) and summing body_mass. */
+static void assert_model_figures(const contrl_env *env, int nq, int nv, int nu, int nbody,
+                                 double mass, double timestep, int integrator)
+{
+    const mjModel *m = contrl_mj_env_model(env);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->nq, nq);
+    ck_assert_int_eq(m->nv, nv);
+    ck_assert_int_eq(m->nu, nu);
+    ck_assert_int_eq(m->nbody, nbody);
+    ck_assert_msg(fabs(total_mass(m) - mass) <= 1e-9 * mass, "total mass %.12g, want %.12g",
+                  total_mass(m), mass);
+    ck_assert(m->opt.timestep == timestep);
+    ck_assert_int_eq(m->opt.integrator, integrator);
+}
+
+static void assert_shape(const contrl_env *env, const char *name, uint32_t obs_dim,
+                         uint32_t action_dim, float low, float high, uint32_t max_steps)
+{
+    ck_assert_int_eq(contrl_env_check(env), CONTRL_OK);
+    ck_assert_str_eq(env->name, name);
+    ck_assert_uint_eq(env->obs_dim, obs_dim);
+    ck_assert_uint_eq(env->action_dim, action_dim);
+    for (uint32_t i = 0; i < action_dim; i++)
+        ck_assert(env->action_low[i] == low && env->action_high[i] == high);
+    ck_assert_uint_eq(env->max_episode_steps, max_steps);
+}
+
+/* A bare copy of the env's current state, to be stepped by hand. */
+typedef struct bare {
+    const mjModel *m;
+    mjData *d;
+} bare;
+
+static bare bare_copy(contrl_env *env)
+{
+    bare b = {contrl_mj_env_model(env), NULL};
+    b.d = mj_makeData(b.m);
+    ck_assert_ptr_nonnull(b.d);
+    mj_copyData(b.d, b.m, contrl_mj_env_data(env));
+    return b;
+}
+
+/* What the env should do with `action`: ctrl = action, mj_step frame_skip
+ * times, nothing else that touches the state. */
+static void bare_step(bare *b, const float *action, int frame_skip)
+{
+    for (int i = 0; i < b->m->nu; i++)
+        b->d->ctrl[i] = action[i];
+    for (int k = 0; k < frame_skip; k++)
+        mj_step(b->m, b->d);
+}
+
+/* The env's state equals the bare copy's, bit for bit. */
+static void assert_same_state(contrl_env *env, const bare *b)
+{
+    const mjData *d = contrl_mj_env_data(env);
+    ck_assert(d->time == b->d->time);
+    for (int i = 0; i < b->m->nq; i++)
+        ck_assert_msg(d->qpos[i] == b->d->qpos[i], "qpos[%d] %.17g vs bare %.17g", i, d->qpos[i],
+                      b->d->qpos[i]);
+    for (int i = 0; i < b->m->nv; i++)
+        ck_assert_msg(d->qvel[i] == b->d->qvel[i], "qvel[%d] %.17g vs bare %.17g", i, d->qvel[i],
+                      b->d->qvel[i]);
+}
+
+static void bare_free(bare *b)
+{
+    mj_deleteData(b->d);
+    b->d = NULL;
+}
+
+/* Set the env's state (qpos, qvel; NULL leaves it) and recompute the
+ * derived quantities, as a test may. */
+static void set_state(contrl_env *env, const double *qpos, const double *qvel)
+{
+    const mjModel *m = contrl_mj_env_model(env);
+    mjData *d = contrl_mj_env_data(env);
+    if (qpos != NULL)
+        memcpy(d->qpos, qpos, (size_t)m->nq * sizeof(double));
+    if (qvel != NULL)
+        memcpy(d->qvel, qvel, (size_t)m->nv * sizeof(double));
+    mj_forward(m, d);
+}
+
+static void assert_reset_is_seeded(const char *name)
+{
+    contrl_env env = make_env(name);
+    const mjModel *m = contrl_mj_env_model(&env);
+    mjData *d = contrl_mj_env_data(&env);
+    const int n = m->nq + m->nv;
+    double *s1 = malloc((size_t)n * sizeof(double)), *s2 = malloc((size_t)n * sizeof(double));
+    float *o1 = malloc(env.obs_dim * sizeof(float)), *o2 = malloc(env.obs_dim * sizeof(float));
+    ck_assert(s1 && s2 && o1 && o2);
+
+    ck_assert_int_eq(contrl_env_reset(&env, 7, o1), CONTRL_OK);
+    memcpy(s1, d->qpos, (size_t)m->nq * sizeof(double));
+    memcpy(s1 + m->nq, d->qvel, (size_t)m->nv * sizeof(double));
+    float a[8] = {0};
+    float r;
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_step(&env, a, o2, &r, &term, &trunc), CONTRL_OK);
+    ck_assert_int_eq(contrl_env_reset(&env, 7, o2), CONTRL_OK);
+    memcpy(s2, d->qpos, (size_t)m->nq * sizeof(double));
+    memcpy(s2 + m->nq, d->qvel, (size_t)m->nv * sizeof(double));
+    ck_assert_mem_eq(s1, s2, (size_t)n * sizeof(double));
+    ck_assert_mem_eq(o1, o2, env.obs_dim * sizeof(float));
+    ck_assert(d->time == 0.0);
+
+    ck_assert_int_eq(contrl_env_reset(&env, 8, o2), CONTRL_OK);
+    memcpy(s2, d->qpos, (size_t)m->nq * sizeof(double));
+    memcpy(s2 + m->nq, d->qvel, (size_t)m->nv * sizeof(double));
+    ck_assert(memcmp(s1, s2, (size_t)n * sizeof(double)) != 0);
+    ck_assert(memcmp(o1, o2, env.obs_dim * sizeof(float)) != 0);
+    free(s1);
+    free(s2);
+    free(o1);
+    free(o2);
+    contrl_env_close(&env);
+}
+
+/* Moments of the reset noise over many seeds: the largest |noise| and the
+ * standard deviation of qpos - qpos0 (entries from `qpos_from`) and of
+ * qvel (entries from `qvel_from`, up to qvel_to). */
+typedef struct noise_stats {
+    double qpos_max, qpos_sd, qvel_max, qvel_sd;
+} noise_stats;
+
+static noise_stats reset_noise(const char *name, int qpos_from, int qpos_to, int qvel_from,
+                               int qvel_to, int resets)
+{
+    contrl_env env = make_env(name);
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[64];
+    ck_assert_uint_le(env.obs_dim, 64);
+    noise_stats s = {0, 0, 0, 0};
+    double sp = 0.0, sv = 0.0;
+    long np = 0, nv = 0;
+    for (int k = 0; k < resets; k++) {
+        ck_assert_int_eq(contrl_env_reset(&env, 1000 + (uint64_t)k, obs), CONTRL_OK);
+        for (int i = qpos_from; i < qpos_to; i++) {
+            double x = d->qpos[i] - m->qpos0[i];
+            s.qpos_max = fmax(s.qpos_max, fabs(x));
+            sp += x * x;
+            np++;
+        }
+        for (int i = qvel_from; i < qvel_to; i++) {
+            s.qvel_max = fmax(s.qvel_max, fabs(d->qvel[i]));
+            sv += d->qvel[i] * d->qvel[i];
+            nv++;
+        }
+    }
+    s.qpos_sd = np > 0 ? sqrt(sp / (double)np) : 0.0;
+    s.qvel_sd = nv > 0 ? sqrt(sv / (double)nv) : 0.0;
+    contrl_env_close(&env);
+    return s;
+}
+
+/* Uniform(-a, a) has standard deviation a / sqrt(3); with >= 1000 samples
+ * the estimate is within 5% (its relative s.e. is about 2.2% at 1000). */
+static void assert_uniform(double max, double sd, double a, const char *what)
+{
+    ck_assert_msg(max <= a && max > 0.9 * a, "%s: largest |noise| %g, want <= %g", what, max, a);
+    ck_assert_msg(fabs(sd / (a / sqrt(3.0)) - 1.0) < 0.05, "%s: sd %g, want %g", what, sd,
+                  a / sqrt(3.0));
+}
+
+/* Step with `action` until the episode ends or `limit` steps; returns the
+ * number of steps taken; *truncated / *terminated as at the last step.
+ * `hold` (when not NULL) puts the env back in that state (qpos then qvel)
+ * before every step, so that a falling system lives as long as needed. */
+static uint32_t run(contrl_env *env, const float *action, uint32_t limit, const double *hold,
+                    bool *terminated, bool *truncated)
+{
+    const mjModel *m = contrl_mj_env_model(env);
+    float obs[64], r;
+    ck_assert_uint_le(env->obs_dim, 64);
+    uint32_t t = 0;
+    *terminated = *truncated = false;
+    while (t < limit && !*terminated && !*truncated) {
+        if (hold != NULL)
+            set_state(env, hold, hold + m->nq);
+        ck_assert_int_eq(contrl_env_step(env, action, obs, &r, terminated, truncated), CONTRL_OK);
+        t++;
+    }
+    return t;
+}
+
+/* ---- InvertedPendulum-v4 ------------------------------------------------ */
+
+START_TEST(invertedpendulum_has_4_obs_and_a_cart_force_in_plus_minus_3)
+{
+    contrl_env env = make_env("InvertedPendulum-v4");
+    assert_shape(&env, "invertedpendulum", 4, 1, -3.0f, 3.0f, 1000);
+    const mjModel *m = contrl_mj_env_model(&env);
+    ck_assert(m->actuator_gear[0] == 100.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(invertedpendulum_model_has_gymnasium_mass_and_dofs)
+{
+    /* inverted_pendulum.xml: cart 10.471975512, pole 5.01859164136. */
+    contrl_env env = make_env("invertedpendulum");
+    assert_model_figures(&env, 2, 2, 1, 3, 15.490567153329286, 0.02, mjINT_RK4);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(invertedpendulum_reset_is_seeded_with_uniform_0_01_noise)
+{
+    assert_reset_is_seeded("invertedpendulum");
+    noise_stats s = reset_noise("invertedpendulum", 0, 2, 0, 2, 500);
+    assert_uniform(s.qpos_max, s.qpos_sd, 0.01, "qpos");
+    assert_uniform(s.qvel_max, s.qvel_sd, 0.01, "qvel");
+}
+END_TEST
+
+START_TEST(invertedpendulum_step_is_two_substeps_observing_qpos_and_qvel_with_reward_1)
+{
+    contrl_env env = make_env("invertedpendulum");
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[4], r;
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_reset(&env, 3, obs), CONTRL_OK);
+    double want[4] = {d->qpos[0], d->qpos[1], d->qvel[0], d->qvel[1]};
+    assert_obs(obs, want, 4);
+    const float actions[3][1] = {{2.5f}, {-3.0f}, {0.7f}};
+    for (int t = 0; t < 3; t++) {
+        bare b = bare_copy(&env);
+        bare_step(&b, actions[t], 2);
+        ck_assert_int_eq(contrl_env_step(&env, actions[t], obs, &r, &term, &trunc), CONTRL_OK);
+        assert_same_state(&env, &b);
+        ck_assert(fabs(d->time - 0.04 * (t + 1)) < 1e-12);
+        double w[4] = {b.d->qpos[0], b.d->qpos[1], b.d->qvel[0], b.d->qvel[1]};
+        assert_obs(obs, w, 4);
+        ck_assert(r == 1.0f);
+        ck_assert(!term && !trunc);
+        bare_free(&b);
+    }
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(invertedpendulum_terminates_beyond_0_2_rad_and_still_pays_1)
+{
+    contrl_env env = make_env("invertedpendulum");
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[4], r, a[1] = {0.0f};
+    bool term, trunc;
+    /* Leaning 0.19 rad at rest: after 0.04 s still inside. */
+    ck_assert_int_eq(contrl_env_reset(&env, 1, obs), CONTRL_OK);
+    const double inside[2] = {0.0, 0.19}, rest[2] = {0.0, 0.0};
+    set_state(&env, inside, rest);
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    ck_assert(fabs(d->qpos[1]) <= 0.2);
+    ck_assert(!term && !trunc && r == 1.0f);
+    /* Falling from there with a push the wrong way: the first step past
+     * 0.2 rad (either side) terminates and is paid 1. */
+    a[0] = -3.0f;
+    uint32_t t = 1;
+    do {
+        ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+        ck_assert(r == 1.0f);
+        ck_assert_msg(term == (fabs(d->qpos[1]) > 0.2), "step %u: angle %g, terminated %d", t,
+                      d->qpos[1], term);
+        t++;
+    } while (!term && t < 50);
+    ck_assert(term && !trunc);
+    /* An unhealthy start on the other side ends at the first step. */
+    ck_assert_int_eq(contrl_env_reset(&env, 1, obs), CONTRL_OK);
+    const double outside[2] = {0.0, -0.25};
+    set_state(&env, outside, rest);
+    a[0] = 0.0f;
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    ck_assert(term && !trunc && r == 1.0f);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(invertedpendulum_truncates_at_1000_steps)
+{
+    contrl_env env = make_env("invertedpendulum");
+    float obs[4], a[1] = {0.0f};
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_reset(&env, 5, obs), CONTRL_OK);
+    const double upright[4] = {0.0, 0.0, 0.0, 0.0};
+    ck_assert_uint_eq(run(&env, a, 2000, upright, &term, &trunc), 1000);
+    ck_assert(trunc && !term);
+    contrl_env_close(&env);
+}
+END_TEST
+
+static Suite *classic_suite(void)
+{
+    Suite *s = suite_create("mujoco-tasks-classic");
+    TCase *tc = tcase_create("invertedpendulum");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, invertedpendulum_has_4_obs_and_a_cart_force_in_plus_minus_3);
+    tcase_add_test(tc, invertedpendulum_model_has_gymnasium_mass_and_dofs);
+    tcase_add_test(tc, invertedpendulum_reset_is_seeded_with_uniform_0_01_noise);
+    tcase_add_test(tc, invertedpendulum_step_is_two_substeps_observing_qpos_and_qvel_with_reward_1);
+    tcase_add_test(tc, invertedpendulum_terminates_beyond_0_2_rad_and_still_pays_1);
+    tcase_add_test(tc, invertedpendulum_truncates_at_1000_steps);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(classic_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
