@@ -59,6 +59,17 @@ CONTRL_API const char *contrl_last_error(void);
 /* Forget the calling thread's last error message. */
 CONTRL_API void contrl_clear_error(void);
 
+/* Record a message as the calling thread's last error and return `status`
+ * unchanged, so that your own environments, callbacks and add-ons report
+ * failures the way the library does:
+ *     return contrl_set_error(CONTRL_ERR_IO, "my_env: cannot open %s", path);
+ * The message is truncated to 511 bytes. A NULL fmt clears the message. */
+CONTRL_API contrl_status contrl_set_error(contrl_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* ---- Version ------------------------------------------------------------ */
 
 /* CONTRL_VERSION_NUMBER of the library actually loaded (compare with the

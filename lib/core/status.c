@@ -29,6 +29,19 @@ void contrl_clear_error(void)
     last_error[0] = '\0';
 }
 
+contrl_status contrl_set_error(contrl_status status, const char *fmt, ...)
+{
+    if (fmt == NULL) {
+        last_error[0] = '\0';
+        return status;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
 contrl_status contrl__fail(contrl_status status, const char *fmt, ...)
 {
     va_list ap;

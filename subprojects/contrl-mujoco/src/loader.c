@@ -1,0 +1,98 @@
+/* src/loader.c - compiling MJCF into mjModel, with MuJoCo's messages passed
+ * on as libcontrl errors. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* MuJoCo's XML parser and compiler keep state we cannot see; one model is
+ * compiled at a time. This mutex is the library's only global object. */
+static pthread_mutex_t parser_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* MuJoCo's default warning handler prints and appends to MUJOCO_LOG.TXT in
+ * the current directory. Warnings that matter during simulation are read
+ * from mjData's counters instead (env.c), so a quiet handler is installed
+ * once, and only when the program has not installed its own. */
+static void quiet_warning(const char *msg)
+{
+    (void)msg;
+}
+
+static void install_quiet_warning(void)
+{
+    if (mju_user_warning == NULL)
+        mju_user_warning = quiet_warning;
+}
+
+/* MuJoCo's messages sometimes end in newlines; keep the text on one line. */
+static void one_line(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n')
+            s[i] = ' ';
+}
+
+static contrl_status compile(const char *func, const char *what, const char *path,
+                             const mjVFS *vfs, mjModel **out)
+{
+    char err[1000] = "";
+    pthread_mutex_lock(&parser_lock);
+    install_quiet_warning();
+    mjModel *m = mj_loadXML(path, vfs, err, (int)sizeof err);
+    pthread_mutex_unlock(&parser_lock);
+    if (m == NULL) {
+        one_line(err);
+        return contrl_set_error(CONTRL_ERR_FORMAT, "%s: MuJoCo could not load %s: %s", func, what,
+                                err[0] ? err : "(no message)");
+    }
+    *out = m;
+    return CONTRL_OK;
+}
+
+contrl_status contrl_mj__load_file(const char *func, const char *path, mjModel **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return contrl_set_error(CONTRL_ERR_IO, "%s: cannot open model file %s: %s", func, path,
+                                strerror(errno));
+    fclose(f);
+    return compile(func, path, path, NULL, out);
+}
+
+contrl_status contrl_mj__load_xml(const char *func, const char *what, const char *xml,
+                                  mjModel **out)
+{
+    *out = NULL;
+    size_t len = strlen(xml);
+    if (len == 0)
+        return contrl_set_error(CONTRL_ERR_FORMAT, "%s: the model text of %s is empty", func,
+                                what);
+    if (len > (size_t)0x7fffffff - 1)
+        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: the model text of %s is too large",
+                                func, what);
+    /* mjVFS holds 2000 file names of 1000 bytes: too big for the stack. It
+     * is temporary, so it comes from the C library, as MuJoCo's own
+     * allocations do. */
+    mjVFS *vfs = malloc(sizeof *vfs);
+    if (vfs == NULL)
+        return contrl_set_error(CONTRL_ERR_NOMEM, "%s: out of memory", func);
+    mj_defaultVFS(vfs);
+    static const char name[] = "contrl_model.xml";
+    if (mj_makeEmptyFileVFS(vfs, name, (int)len) != 0) {
+        free(vfs);
+        return contrl_set_error(CONTRL_ERR_NOMEM, "%s: out of memory", func);
+    }
+    int i = mj_findFileVFS(vfs, name);
+    memcpy(vfs->filedata[i], xml, len);
+    contrl_status st = compile(func, what, name, vfs, out);
+    mj_deleteVFS(vfs);
+    free(vfs);
+    return st;
+}

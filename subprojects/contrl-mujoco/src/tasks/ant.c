@@ -1,0 +1,13 @@
+/* src/tasks/ant.c - Ant-v4 (placeholder until the task is written). */
+#include "internal.h"
+
+static contrl_status fill(const mjModel *m, const contrl_allocator *allocator,
+                          contrl_mj_task *task)
+{
+    (void)m;
+    (void)allocator;
+    (void)task;
+    return contrl_set_error(CONTRL_ERR_UNSUPPORTED, "contrl_mj_make: ant is not written yet");
+}
+
+const contrl_mj__builtin contrl_mj__ant = {"ant", "Ant-v4", contrl_mj__xml_ant, fill};

@@ -1,0 +1,58 @@
+/* src/util.c - small helpers shared by the env and the tasks. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void *c_alloc(void *user, size_t size, size_t align)
+{
+    (void)user;
+    if (align < sizeof(void *))
+        align = sizeof(void *);
+    void *p = NULL;
+    size = (size + align - 1) / align * align;
+    return posix_memalign(&p, align, size) == 0 ? p : NULL;
+}
+
+static void c_free(void *user, void *ptr, size_t size)
+{
+    (void)user;
+    (void)size;
+    free(ptr);
+}
+
+contrl_status contrl_mj__allocator(const char *func, const contrl_allocator *in,
+                                   contrl_allocator *out)
+{
+    if (in == NULL || (in->alloc == NULL && in->free == NULL)) {
+        out->alloc = c_alloc;
+        out->free = c_free;
+        out->user = NULL;
+        return CONTRL_OK;
+    }
+    if (in->alloc == NULL || in->free == NULL)
+        return contrl_set_error(CONTRL_ERR_INVALID_ARG,
+                                "%s: allocator must set both alloc and free, or neither", func);
+    *out = *in;
+    return CONTRL_OK;
+}
+
+double contrl_mj__uniform(contrl_rng *rng, double lo, double hi)
+{
+    double u = (double)(contrl_rng_next(rng) >> 11) * 0x1.0p-53;
+    return lo + (hi - lo) * u;
+}
+
+double contrl_mj__normal(contrl_rng *rng)
+{
+    /* Box-Muller on two 53-bit uniforms; u1 in (0, 1]. */
+    double u1 = ((double)(contrl_rng_next(rng) >> 11) + 1.0) * 0x1.0p-53;
+    double u2 = (double)(contrl_rng_next(rng) >> 11) * 0x1.0p-53;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+const char *contrl_mj_mujoco_version(void)
+{
+    return mj_versionString();
+}
