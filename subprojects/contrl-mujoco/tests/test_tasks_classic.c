@@ -223,6 +223,13 @@ static void assert_uniform(double max, double sd, double a, const char *what)
                   a / sqrt(3.0));
 }
 
+/* scale * N(0, 1): sd within 5%, and values beyond the uniform range. */
+static void assert_normal(double max, double sd, double scale, const char *what)
+{
+    ck_assert_msg(max > 2.0 * scale, "%s: largest |noise| %g, want > 2 sd", what, max);
+    ck_assert_msg(fabs(sd / scale - 1.0) < 0.05, "%s: sd %g, want %g", what, sd, scale);
+}
+
 /* Step with `action` until the episode ends or `limit` steps; returns the
  * number of steps taken; *truncated / *terminated as at the last step.
  * `hold` (when not NULL) puts the env back in that state (qpos then qvel)
@@ -242,6 +249,78 @@ static uint32_t run(contrl_env *env, const float *action, uint32_t limit, const 
         t++;
     }
     return t;
+}
+
+/* Random actions within the bounds, from a seeded generator. */
+static void random_action(const contrl_env *env, contrl_rng *rng, float *a)
+{
+    for (uint32_t i = 0; i < env->action_dim; i++)
+        a[i] = env->action_low[i] +
+               (env->action_high[i] - env->action_low[i]) * contrl_rng_uniform(rng);
+}
+
+/* The locomotion rule of HalfCheetah and Swimmer, checked over `steps`
+ * random steps: the state advances as frame_skip bare mj_steps, obs =
+ * [qpos[obs_from:], qvel], reward = (qpos[0] after - before) / dt -
+ * ctrl_weight |a|^2, never terminated. */
+static void assert_locomotion_steps(const char *name, int frame_skip, double dt,
+                                    double ctrl_weight, int obs_from, int steps)
+{
+    contrl_env env = make_env(name);
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    ck_assert(fabs(m->opt.timestep * frame_skip - dt) < 1e-15);
+    float obs[64], a[8], r;
+    double want[64];
+    bool term, trunc;
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 99);
+    ck_assert_int_eq(contrl_env_reset(&env, 11, obs), CONTRL_OK);
+    for (int t = 0; t < steps; t++) {
+        random_action(&env, &rng, a);
+        bare b = bare_copy(&env);
+        const double x_before = d->qpos[0];
+        bare_step(&b, a, frame_skip);
+        ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+        assert_same_state(&env, &b);
+        int k = 0;
+        for (int i = obs_from; i < m->nq; i++)
+            want[k++] = b.d->qpos[i];
+        for (int i = 0; i < m->nv; i++)
+            want[k++] = b.d->qvel[i];
+        ck_assert_int_eq(k, (int)env.obs_dim);
+        assert_obs(obs, want, env.obs_dim);
+        double cost = 0.0;
+        for (int i = 0; i < m->nu; i++)
+            cost += (double)a[i] * a[i];
+        assert_close(r, (b.d->qpos[0] - x_before) / dt - ctrl_weight * cost, 1e-6, "reward");
+        ck_assert(!term && !trunc);
+        bare_free(&b);
+    }
+    contrl_env_close(&env);
+}
+
+/* Random actions to the time limit: never terminated, truncated exactly at
+ * max_steps. */
+static void assert_truncates_at(const char *name, uint32_t max_steps)
+{
+    contrl_env env = make_env(name);
+    float obs[64], a[8], r;
+    bool term = false, trunc = false;
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 5);
+    ck_assert_int_eq(contrl_env_reset(&env, 4, obs), CONTRL_OK);
+    uint32_t t = 0;
+    while (!term && !trunc && t < 2 * max_steps) {
+        random_action(&env, &rng, a);
+        ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+        t++;
+    }
+    ck_assert_uint_eq(t, max_steps);
+    ck_assert(trunc && !term);
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_ERR_STATE);
+    ck_assert_uint_eq(contrl_mj_env_unstable_count(&env), 0);
+    contrl_env_close(&env);
 }
 
 /* ---- InvertedPendulum-v4 ------------------------------------------------ */
@@ -349,6 +428,55 @@ START_TEST(invertedpendulum_truncates_at_1000_steps)
 }
 END_TEST
 
+/* ---- HalfCheetah-v4 ----------------------------------------------------- */
+
+START_TEST(halfcheetah_has_17_obs_and_6_torques_in_plus_minus_1)
+{
+    contrl_env env = make_env("HalfCheetah-v4");
+    assert_shape(&env, "halfcheetah", 17, 6, -1.0f, 1.0f, 1000);
+    const mjModel *m = contrl_mj_env_model(&env);
+    const double gear[6] = {120, 90, 60, 120, 60, 30};
+    for (int i = 0; i < 6; i++)
+        ck_assert(m->actuator_gear[6 * i] == gear[i]);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(halfcheetah_model_has_gymnasium_mass_and_dofs)
+{
+    /* half_cheetah.xml (settotalmass 14): torso 6.25020920502, bthigh
+     * 1.54351464435, bshin 1.58744769874, bfoot 1.09539748954, fthigh
+     * 1.43807531381, fshin 1.20083682008, ffoot 0.884518828452. */
+    contrl_env env = make_env("halfcheetah");
+    assert_model_figures(&env, 9, 9, 6, 8, 14.0, 0.01, mjINT_EULER);
+    const mjModel *m = contrl_mj_env_model(&env);
+    assert_close(m->body_mass[mj_name2id(m, mjOBJ_BODY, "torso")], 6.25020920502, 1e-10,
+                 "torso mass");
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(halfcheetah_reset_is_seeded_with_uniform_qpos_and_normal_qvel_noise)
+{
+    assert_reset_is_seeded("halfcheetah");
+    noise_stats s = reset_noise("halfcheetah", 0, 9, 0, 9, 200);
+    assert_uniform(s.qpos_max, s.qpos_sd, 0.1, "qpos");
+    assert_normal(s.qvel_max, s.qvel_sd, 0.1, "qvel");
+}
+END_TEST
+
+START_TEST(halfcheetah_reward_is_rootx_velocity_minus_0_1_ctrl_cost)
+{
+    assert_locomotion_steps("halfcheetah", 5, 0.05, 0.1, 1, 40);
+}
+END_TEST
+
+START_TEST(halfcheetah_never_terminates_and_truncates_at_1000)
+{
+    assert_truncates_at("halfcheetah", 1000);
+}
+END_TEST
+
 static Suite *classic_suite(void)
 {
     Suite *s = suite_create("mujoco-tasks-classic");
@@ -360,6 +488,15 @@ static Suite *classic_suite(void)
     tcase_add_test(tc, invertedpendulum_step_is_two_substeps_observing_qpos_and_qvel_with_reward_1);
     tcase_add_test(tc, invertedpendulum_terminates_beyond_0_2_rad_and_still_pays_1);
     tcase_add_test(tc, invertedpendulum_truncates_at_1000_steps);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("halfcheetah");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, halfcheetah_has_17_obs_and_6_torques_in_plus_minus_1);
+    tcase_add_test(tc, halfcheetah_model_has_gymnasium_mass_and_dofs);
+    tcase_add_test(tc, halfcheetah_reset_is_seeded_with_uniform_qpos_and_normal_qvel_noise);
+    tcase_add_test(tc, halfcheetah_reward_is_rootx_velocity_minus_0_1_ctrl_cost);
+    tcase_add_test(tc, halfcheetah_never_terminates_and_truncates_at_1000);
     suite_add_tcase(s, tc);
     return s;
 }
