@@ -477,6 +477,49 @@ START_TEST(halfcheetah_never_terminates_and_truncates_at_1000)
 }
 END_TEST
 
+/* ---- Swimmer-v4 --------------------------------------------------------- */
+
+START_TEST(swimmer_has_8_obs_and_2_torques_in_plus_minus_1)
+{
+    contrl_env env = make_env("Swimmer-v4");
+    assert_shape(&env, "swimmer", 8, 2, -1.0f, 1.0f, 1000);
+    const mjModel *m = contrl_mj_env_model(&env);
+    ck_assert(m->actuator_gear[0] == 150.0 && m->actuator_gear[6] == 150.0);
+    ck_assert(m->opt.density == 4000.0 && m->opt.viscosity == 0.1);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(swimmer_model_has_gymnasium_mass_and_dofs)
+{
+    /* swimmer.xml: three equal links of 35.6047167407 each. */
+    contrl_env env = make_env("swimmer");
+    assert_model_figures(&env, 5, 5, 2, 4, 106.81415022205297, 0.01, mjINT_RK4);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(swimmer_reset_is_seeded_with_uniform_0_1_noise)
+{
+    assert_reset_is_seeded("swimmer");
+    noise_stats s = reset_noise("swimmer", 0, 5, 0, 5, 300);
+    assert_uniform(s.qpos_max, s.qpos_sd, 0.1, "qpos");
+    assert_uniform(s.qvel_max, s.qvel_sd, 0.1, "qvel");
+}
+END_TEST
+
+START_TEST(swimmer_reward_is_x_velocity_minus_1e_4_ctrl_cost)
+{
+    assert_locomotion_steps("swimmer", 4, 0.04, 1e-4, 2, 40);
+}
+END_TEST
+
+START_TEST(swimmer_never_terminates_and_truncates_at_1000)
+{
+    assert_truncates_at("swimmer", 1000);
+}
+END_TEST
+
 static Suite *classic_suite(void)
 {
     Suite *s = suite_create("mujoco-tasks-classic");
@@ -497,6 +540,15 @@ static Suite *classic_suite(void)
     tcase_add_test(tc, halfcheetah_reset_is_seeded_with_uniform_qpos_and_normal_qvel_noise);
     tcase_add_test(tc, halfcheetah_reward_is_rootx_velocity_minus_0_1_ctrl_cost);
     tcase_add_test(tc, halfcheetah_never_terminates_and_truncates_at_1000);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("swimmer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, swimmer_has_8_obs_and_2_torques_in_plus_minus_1);
+    tcase_add_test(tc, swimmer_model_has_gymnasium_mass_and_dofs);
+    tcase_add_test(tc, swimmer_reset_is_seeded_with_uniform_0_1_noise);
+    tcase_add_test(tc, swimmer_reward_is_x_velocity_minus_1e_4_ctrl_cost);
+    tcase_add_test(tc, swimmer_never_terminates_and_truncates_at_1000);
     suite_add_tcase(s, tc);
     return s;
 }
