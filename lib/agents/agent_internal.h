@@ -101,6 +101,11 @@ void contrl__ckpt_put(contrl__ckpt *b, contrl__dtype dt, const void *data, uint3
                       const uint64_t *shape, const char *name);
 void contrl__ckpt_meta(contrl__ckpt *b, const char *key, const char *value);
 void *contrl__ckpt_scratch(contrl__ckpt *b, size_t bytes);
+/* contrl_agent_load of an already loaded and validated file (path: its name
+ * in messages, fn: the public function reporting). *out NULL on error. */
+contrl_status contrl__agent_load_st(const contrl__st_file *f, const char *path,
+                                    const contrl_allocator *allocator, contrl_agent **out,
+                                    const char *fn);
 
 /* agent.c */
 void contrl__agent_to_env_units(const contrl_agent *a, const float *in, float *out);

@@ -399,6 +399,7 @@ typedef struct loader {
     const char *path;
     char what[160]; /* first problem found */
     bool bad;
+    bool nomem; /* the problem is an allocation failure, not the file */
 } loader;
 
 static void problem(loader *l, const char *fmt, ...) CONTRL__PRINTF(2, 3);
@@ -608,6 +609,21 @@ static contrl_status build_agent(loader *l, const contrl_allocator *alloc, contr
     memset(c.hidden, 0, sizeof c.hidden);
     c.n_hidden = meta_u32_list(l, "hidden", c.hidden, CONTRL_NET_MAX_HIDDEN);
     c.hidden_act = parse_act(l, need(l, "hidden_act"));
+    /* Every algorithm has a critic [obs, action] -> hidden... -> 1, stored
+     * in the file as F32: a config whose critic alone has more parameters
+     * than the file has bytes / 4 cannot be this file's, and is refused
+     * before nets of that size are allocated and initialised. */
+    if (!l->bad) {
+        uint64_t width = (uint64_t)c.obs_dim + c.action_dim, params = 0;
+        for (uint32_t i = 0; i <= c.n_hidden; i++) {
+            uint64_t w_out = i < c.n_hidden ? c.hidden[i] : 1;
+            params += (width + 1) * w_out; /* <= 2^17 * 2^20 per layer: no overflow */
+            width = w_out;
+        }
+        if (params > contrl__st_data_bytes(l->f) / sizeof(float))
+            problem(l, "the stored config needs %llu critic parameters, more than the file holds",
+                    (unsigned long long)params);
+    }
     c.actor_lr = meta_float(l, "actor_lr", false);
     c.critic_lr = meta_float(l, "critic_lr", false);
     c.gamma = meta_float(l, "gamma", false);
@@ -665,6 +681,11 @@ static contrl_status build_agent(loader *l, const contrl_allocator *alloc, contr
     }
     if (l->bad)
         return CONTRL_ERR_FORMAT;
+    if (st == CONTRL_ERR_NOMEM) {
+        problem(l, "%s", contrl_last_error());
+        l->nomem = true;
+        return st;
+    }
     if (st != CONTRL_OK)
         problem(l, "the stored config is invalid: %s", contrl_last_error());
     return st == CONTRL_OK ? CONTRL_OK : CONTRL_ERR_FORMAT;
@@ -680,6 +701,7 @@ static void load_buffer(loader *l, contrl_agent *a, const contrl_allocator *allo
     unsigned char *mem = contrl__alloc(alloc, bytes ? bytes : 1);
     if (mem == NULL) {
         problem(l, "out of memory reading the replay buffer");
+        l->nomem = true;
         return;
     }
     float *obs = (float *)(void *)mem, *act = obs + n * O, *rew = act + n * A, *next = rew + n;
@@ -730,6 +752,17 @@ contrl_status contrl_agent_load(const char *path, const contrl_allocator *alloca
         snprintf(msg, sizeof msg, "%s", contrl_last_error());
         return contrl__fail(st, "%s: %s", fn, msg);
     }
+    st = contrl__agent_load_st(f, path, allocator, out, fn);
+    contrl__st_close(f);
+    return st;
+}
+
+contrl_status contrl__agent_load_st(const contrl__st_file *f, const char *path,
+                                    const contrl_allocator *allocator, contrl_agent **out,
+                                    const char *fn)
+{
+    *out = NULL;
+    contrl_status st;
     loader l = {.f = f, .path = path};
     contrl_agent *a = NULL;
     float bounds[2 * 4096];
@@ -745,8 +778,10 @@ contrl_status contrl_agent_load(const char *path, const contrl_allocator *alloca
         flat = contrl__alloc(allocator, n_max * sizeof(float));
         m = contrl__alloc(allocator, n_max * sizeof(float));
         tmp = contrl__alloc(allocator, n_max * sizeof(float));
-        if (flat == NULL || m == NULL || tmp == NULL)
+        if (flat == NULL || m == NULL || tmp == NULL) {
             problem(&l, "out of memory");
+            l.nomem = true;
+        }
         get_net(&l, a->actor, a->actor_opt, "actor", flat, m, tmp);
         get_net(&l, a->actor_target, NULL, "actor_target", flat, m, tmp);
         static const char *qn[2] = {"critic1", "critic2"}, *qtn[2] = {"critic1_target", "critic2_target"};
@@ -785,10 +820,10 @@ contrl_status contrl_agent_load(const char *path, const contrl_allocator *alloca
     contrl__free(allocator, flat, n_max * sizeof(float));
     contrl__free(allocator, m, n_max * sizeof(float));
     contrl__free(allocator, tmp, n_max * sizeof(float));
-    contrl__st_close(f);
     if (l.bad) {
         contrl_agent_destroy(a);
-        return contrl__fail(CONTRL_ERR_FORMAT, "%s: %s: %s", fn, path, l.what);
+        return contrl__fail(l.nomem ? CONTRL_ERR_NOMEM : CONTRL_ERR_FORMAT, "%s: %s: %s", fn,
+                            path, l.what);
     }
     *out = a;
     return CONTRL_OK;

@@ -8,6 +8,7 @@
  * episode ring and relabels each with probability k / (k + 1)). The agent
  * sees [obs, goal] rows, normalised by a running normaliser through its
  * input hook. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,8 +658,9 @@ static bool meta_u64(const contrl__st_file *f, const char *key, uint64_t max, ui
     if (v == NULL || v[0] < '0' || v[0] > '9')
         return false;
     char *end;
+    errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
-    if (*end != '\0' || x > max)
+    if (*end != '\0' || errno == ERANGE || x > max) /* ERANGE: above 2^64 - 1 */
         return false;
     *out = x;
     return true;
@@ -670,8 +672,9 @@ static bool meta_float(const contrl__st_file *f, const char *key, float *out)
     if (v == NULL)
         return false;
     char *end;
+    errno = 0;
     float x = strtof(v, &end);
-    if (end == v || *end != '\0' || !isfinite(x))
+    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(x))
         return false;
     *out = x;
     return true;
@@ -701,6 +704,25 @@ contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
         snprintf(msg, sizeof msg, "%s", contrl_last_error());
         return contrl__fail(st, "%s: %s", fn, msg);
     }
+    st = contrl__her_load_st(f, path, env, allocator, out);
+    contrl__st_close(f);
+    return st;
+}
+
+contrl_status contrl__her_load_st(const contrl__st_file *f, const char *path,
+                                  const contrl_goal_env *env, const contrl_allocator *allocator,
+                                  contrl_her **out)
+{
+    static const char fn[] = "contrl_her_load";
+    *out = NULL;
+    contrl_status st = contrl_goal_env_check(env);
+    if (st != CONTRL_OK)
+        return st;
+    contrl_allocator alloc = {NULL, NULL, NULL};
+    if (allocator != NULL)
+        alloc = *allocator;
+    /* FORMAT unless the failure is an allocation (NOMEM). */
+    contrl_status code = CONTRL_ERR_FORMAT;
     const char *why = NULL;
     contrl_her_config hc;
     contrl_her_config_init(&hc, sizeof hc);
@@ -726,15 +748,18 @@ contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
     if (why == NULL && check_her_config(&hc, fn) != CONTRL_OK)
         why = "the stored HER config is invalid";
     contrl_agent *agent = NULL;
-    if (why == NULL && contrl_agent_load(path, allocator, &agent) != CONTRL_OK) {
-        st = CONTRL_ERR_FORMAT;
+    if (why == NULL && (st = contrl__agent_load_st(f, path, allocator, &agent,
+                                                     "contrl_agent_load")) != CONTRL_OK) {
+        code = st;
         why = contrl_last_error();
     }
     if (why == NULL && (agent->obs_dim != O + G || agent->act_dim != env->action_dim))
         why = "the agent's sizes do not match the env's";
     if (why == NULL &&
-        her_shell(&hc, env, slots, agent->batch, 0, &alloc, &h, fn) != CONTRL_OK)
+        (st = her_shell(&hc, env, slots, agent->batch, 0, &alloc, &h, fn)) != CONTRL_OK) {
+        code = st == CONTRL_ERR_NOMEM ? st : CONTRL_ERR_FORMAT;
         why = contrl_last_error();
+    }
     if (why == NULL) {
         h->agent = agent;
         agent = NULL;
@@ -744,8 +769,10 @@ contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
         float spare[2] = {0};
         const uint64_t d[1] = {D}, four[1] = {4}, two[1] = {2};
         double *sum = contrl__alloc(&alloc, 2 * D * sizeof(double));
-        if (sum == NULL)
+        if (sum == NULL) {
             why = "out of memory";
+            code = CONTRL_ERR_NOMEM;
+        }
         else if (contrl__st_get(f, "her.normalizer.count", CONTRL__DT_U64, 0, NULL, &count) ||
                  contrl__st_get(f, "her.normalizer.sum", CONTRL__DT_F64, 1, d, sum) ||
                  contrl__st_get(f, "her.normalizer.sum_sq", CONTRL__DT_F64, 1, d, sum + D) ||
@@ -768,8 +795,10 @@ contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
         uint64_t *len = NULL;
         if (why == NULL && n_eps > 0) {
             len = contrl__alloc(&alloc, n_eps * (sizeof(uint64_t) + 1));
-            if (len == NULL)
+            if (len == NULL) {
                 why = "out of memory";
+                code = CONTRL_ERR_NOMEM;
+            }
             else if (contrl__st_get(f, "her.episodes.obs", CONTRL__DT_F32, 3, s_obs, h->ep_obs) ||
                      contrl__st_get(f, "her.episodes.achieved_goal", CONTRL__DT_F32, 3, s_ag,
                                     h->ep_ag) ||
@@ -797,11 +826,10 @@ contrl_status contrl_her_load(const char *path, const contrl_goal_env *env,
     char msg[400];
     if (why != NULL)
         snprintf(msg, sizeof msg, "%s", why);
-    contrl__st_close(f);
     contrl_agent_destroy(agent);
     if (why != NULL) {
         contrl_her_destroy(h);
-        return contrl__fail(CONTRL_ERR_FORMAT, "%s: %s: %s", fn, path, msg);
+        return contrl__fail(code, "%s: %s: %s", fn, path, msg);
     }
     *out = h;
     return CONTRL_OK;

@@ -12,4 +12,11 @@
 uint32_t contrl__her_goal_index(contrl_her_strategy strategy, uint32_t t, uint32_t T,
                                 contrl_rng *rng);
 
+/* contrl_her_load of an already loaded and validated file (path: its name
+ * in messages; allocator already checked). *out NULL on error. */
+#include "../io/safetensors.h"
+contrl_status contrl__her_load_st(const contrl__st_file *f, const char *path,
+                                  const contrl_goal_env *env, const contrl_allocator *allocator,
+                                  contrl_her **out);
+
 #endif /* CONTRL_HER_INTERNAL_H */

@@ -943,6 +943,11 @@ const char *contrl__st_name(const contrl__st_file *f, size_t i)
     return f->entries[f->by_offset[i]].name;
 }
 
+uint64_t contrl__st_data_bytes(const contrl__st_file *f)
+{
+    return f == NULL ? 0 : f->data_size;
+}
+
 void contrl__st_close(contrl__st_file *f)
 {
     if (f == NULL)

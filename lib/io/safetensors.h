@@ -116,6 +116,9 @@ const char *contrl__st_meta(const contrl__st_file *f, const char *key);
 size_t contrl__st_count(const contrl__st_file *f);
 const char *contrl__st_name(const contrl__st_file *f, size_t i);
 
+/* Bytes of tensor data in the file (after the header); 0 for NULL. */
+uint64_t contrl__st_data_bytes(const contrl__st_file *f);
+
 /* Free everything of f, through the allocator it was loaded with. NULL is
  * fine. */
 void contrl__st_close(contrl__st_file *f);
