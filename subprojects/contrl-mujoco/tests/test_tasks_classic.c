@@ -428,6 +428,169 @@ START_TEST(invertedpendulum_truncates_at_1000_steps)
 }
 END_TEST
 
+/* ---- InvertedDoublePendulum-v4 ------------------------------------------ */
+
+static double clip10(double v)
+{
+    return fmin(fmax(v, -10.0), 10.0);
+}
+
+/* Gymnasium's observation, from the data of a bare copy. */
+static void idp_obs(const mjData *d, double *want)
+{
+    want[0] = d->qpos[0];
+    want[1] = sin(d->qpos[1]);
+    want[2] = sin(d->qpos[2]);
+    want[3] = cos(d->qpos[1]);
+    want[4] = cos(d->qpos[2]);
+    for (int i = 0; i < 3; i++) {
+        want[5 + i] = clip10(d->qvel[i]);
+        want[8 + i] = clip10(d->qfrc_constraint[i]);
+    }
+}
+
+/* Gymnasium's reward from a tip position (x, _, y) and the pole speeds. */
+static double idp_reward(const double *tip, const double *qvel)
+{
+    double x = tip[0], y = tip[2];
+    return 10.0 - (0.01 * x * x + (y - 2.0) * (y - 2.0)) -
+           (1e-3 * qvel[1] * qvel[1] + 5e-3 * qvel[2] * qvel[2]);
+}
+
+START_TEST(inverteddoublependulum_has_11_obs_and_a_cart_force_in_plus_minus_1)
+{
+    contrl_env env = make_env("InvertedDoublePendulum-v4");
+    assert_shape(&env, "inverteddoublependulum", 11, 1, -1.0f, 1.0f, 1000);
+    const mjModel *m = contrl_mj_env_model(&env);
+    ck_assert(m->actuator_gear[0] == 500.0);
+    ck_assert(m->opt.gravity[0] == 1e-5 && m->opt.gravity[2] == -9.81);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(inverteddoublependulum_model_has_gymnasium_mass_and_dofs)
+{
+    /* inverted_double_pendulum.xml: cart 10.471975512, each pole
+     * 4.19873858152. */
+    contrl_env env = make_env("inverteddoublependulum");
+    assert_model_figures(&env, 3, 3, 1, 4, 18.869452675011495, 0.01, mjINT_RK4);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(inverteddoublependulum_reset_is_seeded_with_uniform_qpos_and_normal_qvel_noise)
+{
+    assert_reset_is_seeded("inverteddoublependulum");
+    noise_stats s = reset_noise("inverteddoublependulum", 0, 3, 0, 3, 400);
+    assert_uniform(s.qpos_max, s.qpos_sd, 0.1, "qpos");
+    assert_normal(s.qvel_max, s.qvel_sd, 0.1, "qvel");
+}
+END_TEST
+
+START_TEST(inverteddoublependulum_observes_clipped_speeds_and_constraint_forces)
+{
+    contrl_env env = make_env("inverteddoublependulum");
+    float obs[11], r, a[1] = {1.0f};
+    double want[11];
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_reset(&env, 2, obs), CONTRL_OK);
+    /* The cart running into its +1 m limit, the upper pole spinning fast:
+     * both clips act. */
+    const double qpos[3] = {0.99, 0.05, -0.1}, qvel[3] = {3.0, 0.5, -14.0};
+    set_state(&env, qpos, qvel);
+    bare b = bare_copy(&env);
+    bare_step(&b, a, 5);
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    assert_same_state(&env, &b);
+    idp_obs(b.d, want);
+    assert_obs(obs, want, 11);
+    ck_assert(fabs(b.d->qfrc_constraint[0]) > 10.0 && fabs(obs[8]) == 10.0f);
+    ck_assert(fabs(b.d->qvel[2]) > 10.0 && fabs(obs[7]) == 10.0f);
+    bare_free(&b);
+    contrl_env_close(&env);
+}
+END_TEST
+
+/* With RK4, mj_step leaves site_xpos at its last Runge-Kutta stage, not
+ * at the new state; Gymnasium reads it so. The difference is small (O(dt^2)
+ * in position), so this state is a fast one and the reward is compared to
+ * 1.5e-6 (the float rounding of a reward near 8 is 4.8e-7). */
+START_TEST(inverteddoublependulum_reward_reads_the_tip_as_mj_step_leaves_it)
+{
+    contrl_env env = make_env("inverteddoublependulum");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const int tip = mj_name2id(m, mjOBJ_SITE, "tip");
+    ck_assert_int_ge(tip, 0);
+    float obs[11], r, a[1] = {1.0f};
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_reset(&env, 9, obs), CONTRL_OK);
+    const double qpos[3] = {0.0, 0.6, 0.4}, qvel[3] = {0.0, 8.0, -9.0};
+    set_state(&env, qpos, qvel);
+    bare b = bare_copy(&env);
+    bare_step(&b, a, 5);
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    assert_same_state(&env, &b);
+    const double stale = idp_reward(b.d->site_xpos + 3 * tip, b.d->qvel);
+    ck_assert_msg(fabs(r - stale) <= 1.5e-6, "reward %.9g, want %.9g", r, stale);
+    ck_assert(term == (b.d->site_xpos[3 * tip + 2] <= 1.0));
+    /* The tip recomputed at the new state pays differently by more than
+     * that tolerance: the test tells the two apart. */
+    mj_kinematics(b.m, b.d);
+    const double fresh = idp_reward(b.d->site_xpos + 3 * tip, b.d->qvel);
+    ck_assert_msg(fabs(fresh - stale) > 1e-5, "stale %.9g fresh %.9g", stale, fresh);
+    bare_free(&b);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(inverteddoublependulum_terminates_with_the_tip_at_or_below_1_and_pays_the_step)
+{
+    contrl_env env = make_env("inverteddoublependulum");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const int tip = mj_name2id(m, mjOBJ_SITE, "tip");
+    float obs[11], r, a[1] = {0.0f};
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_reset(&env, 1, obs), CONTRL_OK);
+    /* Lower pole at 1.2 rad: the tip is near z = 1.2 cos 1.2 = 0.43. */
+    const double fallen[3] = {0.0, 1.2, 0.0}, rest[3] = {0.0, 0.0, 0.0};
+    set_state(&env, fallen, rest);
+    bare b = bare_copy(&env);
+    bare_step(&b, a, 5);
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    ck_assert(b.d->site_xpos[3 * tip + 2] <= 1.0);
+    ck_assert(term && !trunc);
+    assert_close(r, idp_reward(b.d->site_xpos + 3 * tip, b.d->qvel), 1e-6, "reward");
+    ck_assert(r > 5.0f); /* the alive bonus is paid on the terminating step */
+    bare_free(&b);
+
+    /* Tilted so that the tip is just above 1 after the step (1.2 cos 0.45
+     * = 1.08 at the start): not yet. */
+    ck_assert_int_eq(contrl_env_reset(&env, 1, obs), CONTRL_OK);
+    const double tilted[3] = {0.0, 0.45, 0.0};
+    set_state(&env, tilted, rest);
+    b = bare_copy(&env);
+    bare_step(&b, a, 5);
+    ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    ck_assert(b.d->site_xpos[3 * tip + 2] > 1.0);
+    ck_assert(!term && !trunc);
+    bare_free(&b);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(inverteddoublependulum_truncates_at_1000_steps)
+{
+    contrl_env env = make_env("inverteddoublependulum");
+    float obs[11], a[1] = {0.0f};
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_reset(&env, 5, obs), CONTRL_OK);
+    const double upright[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ck_assert_uint_eq(run(&env, a, 2000, upright, &term, &trunc), 1000);
+    ck_assert(trunc && !term);
+    contrl_env_close(&env);
+}
+END_TEST
+
 /* ---- HalfCheetah-v4 ----------------------------------------------------- */
 
 START_TEST(halfcheetah_has_17_obs_and_6_torques_in_plus_minus_1)
@@ -531,6 +694,17 @@ static Suite *classic_suite(void)
     tcase_add_test(tc, invertedpendulum_step_is_two_substeps_observing_qpos_and_qvel_with_reward_1);
     tcase_add_test(tc, invertedpendulum_terminates_beyond_0_2_rad_and_still_pays_1);
     tcase_add_test(tc, invertedpendulum_truncates_at_1000_steps);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("inverteddoublependulum");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, inverteddoublependulum_has_11_obs_and_a_cart_force_in_plus_minus_1);
+    tcase_add_test(tc, inverteddoublependulum_model_has_gymnasium_mass_and_dofs);
+    tcase_add_test(tc, inverteddoublependulum_reset_is_seeded_with_uniform_qpos_and_normal_qvel_noise);
+    tcase_add_test(tc, inverteddoublependulum_observes_clipped_speeds_and_constraint_forces);
+    tcase_add_test(tc, inverteddoublependulum_reward_reads_the_tip_as_mj_step_leaves_it);
+    tcase_add_test(tc, inverteddoublependulum_terminates_with_the_tip_at_or_below_1_and_pays_the_step);
+    tcase_add_test(tc, inverteddoublependulum_truncates_at_1000_steps);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("halfcheetah");
