@@ -640,6 +640,159 @@ START_TEST(halfcheetah_never_terminates_and_truncates_at_1000)
 }
 END_TEST
 
+/* ---- Reacher-v4 --------------------------------------------------------- */
+
+static void reacher_vec(const mjModel *m, const mjData *d, double *v)
+{
+    const int tip = mj_name2id(m, mjOBJ_BODY, "fingertip");
+    const int target = mj_name2id(m, mjOBJ_BODY, "target");
+    ck_assert(tip >= 0 && target >= 0);
+    for (int i = 0; i < 3; i++)
+        v[i] = d->xpos[3 * tip + i] - d->xpos[3 * target + i];
+}
+
+/* Gymnasium's observation, from the data of a bare copy. */
+static void reacher_obs(const mjModel *m, const mjData *d, double *want)
+{
+    want[0] = cos(d->qpos[0]);
+    want[1] = cos(d->qpos[1]);
+    want[2] = sin(d->qpos[0]);
+    want[3] = sin(d->qpos[1]);
+    want[4] = d->qpos[2];
+    want[5] = d->qpos[3];
+    want[6] = d->qvel[0];
+    want[7] = d->qvel[1];
+    reacher_vec(m, d, want + 8);
+}
+
+START_TEST(reacher_has_11_obs_and_2_torques_in_plus_minus_1_for_50_steps)
+{
+    contrl_env env = make_env("Reacher-v4");
+    assert_shape(&env, "reacher", 11, 2, -1.0f, 1.0f, 50);
+    const mjModel *m = contrl_mj_env_model(&env);
+    ck_assert(m->actuator_gear[0] == 200.0 && m->actuator_gear[6] == 200.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(reacher_model_has_gymnasium_mass_and_dofs)
+{
+    /* reacher.xml: links 0.0356047167407 each, fingertip 0.00418879020479,
+     * target 0.00305362805929. */
+    contrl_env env = make_env("reacher");
+    assert_model_figures(&env, 4, 4, 2, 5, 0.07845185174544432, 0.01, mjINT_RK4);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(reacher_reset_puts_the_target_uniformly_in_a_0_2_disc_at_rest)
+{
+    assert_reset_is_seeded("reacher");
+    contrl_env env = make_env("reacher");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[11];
+    double want[11];
+    double r2_sum = 0.0, r_max = 0.0, arm_q = 0.0, arm_v = 0.0, arm_q_max = 0.0, arm_v_max = 0.0;
+    int quadrant[4] = {0, 0, 0, 0};
+    const int n = 600;
+    for (int k = 0; k < n; k++) {
+        ck_assert_int_eq(contrl_env_reset(&env, 500 + (uint64_t)k, obs), CONTRL_OK);
+        const double gx = d->qpos[2], gy = d->qpos[3], r2 = gx * gx + gy * gy;
+        r2_sum += r2;
+        r_max = fmax(r_max, sqrt(r2));
+        quadrant[(gx > 0) + 2 * (gy > 0)]++;
+        ck_assert(d->qvel[2] == 0.0 && d->qvel[3] == 0.0);
+        for (int i = 0; i < 2; i++) {
+            double q = d->qpos[i] - m->qpos0[i];
+            arm_q += q * q;
+            arm_v += d->qvel[i] * d->qvel[i];
+            arm_q_max = fmax(arm_q_max, fabs(q));
+            arm_v_max = fmax(arm_v_max, fabs(d->qvel[i]));
+        }
+        /* The target body is where qpos says, on the arm's plane. */
+        const int target = mj_name2id(m, mjOBJ_BODY, "target");
+        assert_close(d->xpos[3 * target], gx, 1e-12, "target x");
+        assert_close(d->xpos[3 * target + 1], gy, 1e-12, "target y");
+        reacher_obs(m, d, want);
+        assert_obs(obs, want, 11);
+    }
+    /* Uniform in the disc: |g| < 0.2 and E|g|^2 = 0.2^2 / 2 = 0.02 (the
+     * sample mean of 600 has a 2.4% standard error; 10% allowed). */
+    ck_assert_msg(r_max < 0.2 && r_max > 0.19, "largest |target| %g", r_max);
+    ck_assert_msg(fabs(r2_sum / n / 0.02 - 1.0) < 0.1, "mean |target|^2 %g, want 0.02",
+                  r2_sum / n);
+    for (int q = 0; q < 4; q++)
+        ck_assert_int_gt(quadrant[q], n / 8);
+    assert_uniform(arm_q_max, sqrt(arm_q / (2 * n)), 0.1, "arm qpos");
+    assert_uniform(arm_v_max, sqrt(arm_v / (2 * n)), 0.005, "arm qvel");
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(reacher_reward_is_the_distance_before_the_step_plus_ctrl_cost)
+{
+    contrl_env env = make_env("reacher");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[11], a[2], r;
+    double want[11], before[3], after_alt[3];
+    bool term, trunc;
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 17);
+    ck_assert_int_eq(contrl_env_reset(&env, 23, obs), CONTRL_OK);
+    double largest_gap = 0.0;
+    for (int t = 0; t < 10; t++) {
+        random_action(&env, &rng, a);
+        reacher_vec(m, d, before); /* xpos as the last mj_step left it */
+        bare b = bare_copy(&env);
+        bare_step(&b, a, 2);
+        ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+        assert_same_state(&env, &b);
+        reacher_obs(b.m, b.d, want);
+        assert_obs(obs, want, 11);
+        const double ctrl = (double)a[0] * a[0] + (double)a[1] * a[1];
+        const double dist = sqrt(before[0] * before[0] + before[1] * before[1] +
+                                 before[2] * before[2]);
+        assert_close(r, -dist - ctrl, 1e-6, "reward");
+        ck_assert(!term && !trunc);
+        /* The distance after the step would pay differently. */
+        reacher_vec(b.m, b.d, after_alt);
+        double dist_after = sqrt(after_alt[0] * after_alt[0] + after_alt[1] * after_alt[1] +
+                                 after_alt[2] * after_alt[2]);
+        largest_gap = fmax(largest_gap, fabs(dist_after - dist));
+        bare_free(&b);
+    }
+    ck_assert_msg(largest_gap > 1e-3, "the arm hardly moved (%g): the test proves nothing",
+                  largest_gap);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(reacher_target_stays_put_and_episode_truncates_at_50)
+{
+    contrl_env env = make_env("reacher");
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[11], a[2], r;
+    bool term = false, trunc = false;
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 3);
+    ck_assert_int_eq(contrl_env_reset(&env, 31, obs), CONTRL_OK);
+    const double gx = d->qpos[2], gy = d->qpos[3];
+    uint32_t t = 0;
+    while (!term && !trunc && t < 100) {
+        random_action(&env, &rng, a);
+        ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+        ck_assert(d->qpos[2] == gx && d->qpos[3] == gy);
+        ck_assert(obs[4] == (float)gx && obs[5] == (float)gy);
+        t++;
+    }
+    ck_assert_uint_eq(t, 50);
+    ck_assert(trunc && !term);
+    contrl_env_close(&env);
+}
+END_TEST
+
 /* ---- Swimmer-v4 --------------------------------------------------------- */
 
 START_TEST(swimmer_has_8_obs_and_2_torques_in_plus_minus_1)
@@ -714,6 +867,15 @@ static Suite *classic_suite(void)
     tcase_add_test(tc, halfcheetah_reset_is_seeded_with_uniform_qpos_and_normal_qvel_noise);
     tcase_add_test(tc, halfcheetah_reward_is_rootx_velocity_minus_0_1_ctrl_cost);
     tcase_add_test(tc, halfcheetah_never_terminates_and_truncates_at_1000);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("reacher");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, reacher_has_11_obs_and_2_torques_in_plus_minus_1_for_50_steps);
+    tcase_add_test(tc, reacher_model_has_gymnasium_mass_and_dofs);
+    tcase_add_test(tc, reacher_reset_puts_the_target_uniformly_in_a_0_2_disc_at_rest);
+    tcase_add_test(tc, reacher_reward_is_the_distance_before_the_step_plus_ctrl_cost);
+    tcase_add_test(tc, reacher_target_stays_put_and_episode_truncates_at_50);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("swimmer");
