@@ -26,6 +26,10 @@
 
 #include "svg.h"
 
+#ifdef CONTRL_HAVE_MUJOCO
+#include <contrl/mujoco.h>
+#endif
+
 enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 /* Final evaluations (train's and eval's default) reset episode i with seed
@@ -184,12 +188,64 @@ static bool is_help(const char *a)
     return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-static bool known_task(const char *name)
+/* The MuJoCo tasks of libcontrl-mujoco, when the trainer was built with it
+ * (NULL-terminated; empty without it). */
+static const char *const *mujoco_names(void)
 {
-    for (const char *const *t = contrl_env_names(); *t != NULL; t++)
-        if (strcmp(*t, name) == 0)
+#ifdef CONTRL_HAVE_MUJOCO
+    return contrl_mj_names();
+#else
+    static const char *const none[] = {NULL};
+    return none;
+#endif
+}
+
+static const char *const *mujoco_goal_names(void)
+{
+#ifdef CONTRL_HAVE_MUJOCO
+    return contrl_mj_goal_names();
+#else
+    static const char *const none[] = {NULL};
+    return none;
+#endif
+}
+
+static bool in_list(const char *const *list, const char *name)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(*list, name) == 0)
             return true;
     return false;
+}
+
+static bool is_mujoco_task(const char *name)
+{
+    return in_list(mujoco_names(), name);
+}
+
+/* A plain task by name: the core's, else libcontrl-mujoco's. */
+static contrl_status env_make(const char *name, contrl_env *env)
+{
+#ifdef CONTRL_HAVE_MUJOCO
+    if (is_mujoco_task(name))
+        return contrl_mj_make(name, NULL, env);
+#endif
+    return contrl_env_make(name, NULL, env);
+}
+
+/* A goal task by name: the core's, else libcontrl-mujoco's. */
+static contrl_status goal_env_make(const char *name, contrl_goal_env *env)
+{
+#ifdef CONTRL_HAVE_MUJOCO
+    if (in_list(mujoco_goal_names(), name))
+        return contrl_mj_goal_make(name, NULL, env);
+#endif
+    return contrl_goal_env_make(name, NULL, env);
+}
+
+static bool known_task(const char *name)
+{
+    return in_list(contrl_env_names(), name) || is_mujoco_task(name);
 }
 
 /* The goal tasks' name patterns (contrl/goal_env.h): prefix + N, N in
@@ -210,6 +266,10 @@ static const char *goal_task_list(char *buf, size_t size)
         snprintf(buf + len, size - len, "%s%sN (N = 1..%u)", len ? ", " : "",
                  goal_patterns[i].prefix, goal_patterns[i].max_n);
     }
+    for (const char *const *t = mujoco_goal_names(); *t != NULL; t++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, ", %s", *t);
+    }
     return buf;
 }
 
@@ -219,6 +279,10 @@ static const char *task_list_ex(char *buf, size_t size, bool goal)
 {
     buf[0] = '\0';
     for (const char *const *t = contrl_env_names(); *t != NULL; t++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", len ? ", " : "", *t);
+    }
+    for (const char *const *t = mujoco_names(); *t != NULL; t++) {
         size_t len = strlen(buf);
         snprintf(buf + len, size - len, "%s%s", len ? ", " : "", *t);
     }
@@ -241,7 +305,7 @@ static const char *task_list(char *buf, size_t size)
 static contrl_status probe_goal_task(const char *name)
 {
     contrl_goal_env env;
-    contrl_status st = contrl_goal_env_make(name, NULL, &env);
+    contrl_status st = goal_env_make(name, &env);
     contrl_goal_env_close(&env);
     return st;
 }
@@ -445,6 +509,23 @@ static int cmd_info(int argc, char **argv)
         contrl_env_close(&env);
     }
 
+#ifdef CONTRL_HAVE_MUJOCO
+    printf("\nMuJoCo tasks (libcontrl-mujoco, MuJoCo %s; Gymnasium v4 definitions)\n",
+           contrl_mj_mujoco_version());
+    for (const char *const *t = mujoco_names(); *t != NULL; t++) {
+        contrl_env env;
+        st = contrl_mj_make(*t, NULL, &env);
+        if (st != CONTRL_OK) {
+            rc = library_error(*t, st);
+            continue;
+        }
+        printf("  %-22s obs %u, action %u in [%g, %g], at most %u steps per episode\n", *t,
+               env.obs_dim, env.action_dim, (double)env.action_low[0],
+               (double)env.action_high[0], env.max_episode_steps);
+        contrl_env_close(&env);
+    }
+#endif
+
     /* Sizes read from the largest instance: one equal to N prints as "N". */
     printf("\ngoal tasks (trained with Hindsight Experience Replay)\n");
     for (int i = 0; i < N_GOAL_PATTERNS; i++) {
@@ -469,6 +550,18 @@ static int cmd_info(int argc, char **argv)
         printf("  %-14s N = 1..%u: obs %s, goal %s, action %s in [%g, %g], at most %s steps per "
                "episode\n", pattern, g->max_n, text[0], text[1], text[2],
                (double)env.action_low[0], (double)env.action_high[0], text[3]);
+        contrl_goal_env_close(&env);
+    }
+    for (const char *const *t = mujoco_goal_names(); *t != NULL; t++) {
+        contrl_goal_env env;
+        st = goal_env_make(*t, &env);
+        if (st != CONTRL_OK) {
+            rc = library_error(*t, st);
+            continue;
+        }
+        printf("  %-14s MuJoCo: obs %u, goal %u, action %u in [%g, %g], at most %u steps per "
+               "episode\n", *t, env.obs_dim, env.goal_dim, env.action_dim,
+               (double)env.action_low[0], (double)env.action_high[0], env.max_episode_steps);
         contrl_goal_env_close(&env);
     }
     printf("\nalgorithms\n  ddpg, td3, sac, sac-v1, sql\n");
@@ -545,7 +638,7 @@ static int cmd_eval(int argc, char **argv)
                 saved, task);
     }
     contrl_env env;
-    if ((st = contrl_env_make(task, NULL, &env)) != CONTRL_OK) {
+    if ((st = env_make(task, &env)) != CONTRL_OK) {
         contrl_agent_destroy(agent);
         return library_error("cannot create the task", st);
     }
@@ -1033,6 +1126,15 @@ static uint64_t task_defaults(const char *task, contrl_agent_config *cfg)
         cfg->learning_starts = 10000;
         return 100000;
     }
+    if (is_mujoco_task(task)) {
+        /* The TD3 paper's MuJoCo setup: 256-256 networks (the agents'
+         * defaults), 1000 random steps on the small tasks and 10000 on the
+         * locomotion ones, one million steps. */
+        bool small = strcmp(task, "invertedpendulum") == 0 ||
+                     strcmp(task, "inverteddoublependulum") == 0 || strcmp(task, "reacher") == 0;
+        cfg->learning_starts = small ? 1000 : 10000;
+        return 1000000;
+    }
     return 100000;
 }
 
@@ -1218,13 +1320,13 @@ static contrl_status make_tasks(const train_opts *o, learner *l)
 {
     contrl_status st;
     if (o->goal) {
-        if ((st = contrl_goal_env_make(o->task, NULL, &l->goal_env)) != CONTRL_OK)
+        if ((st = goal_env_make(o->task, &l->goal_env)) != CONTRL_OK)
             return st;
-        return contrl_goal_env_make(o->task, NULL, &l->goal_eval_env);
+        return goal_env_make(o->task, &l->goal_eval_env);
     }
-    if ((st = contrl_env_make(o->task, NULL, &l->env)) != CONTRL_OK)
+    if ((st = env_make(o->task, &l->env)) != CONTRL_OK)
         return st;
-    return contrl_env_make(o->task, NULL, &l->eval_env);
+    return env_make(o->task, &l->eval_env);
 }
 
 /* The agent, or on a goal task the HER learner around it, for the task's
