@@ -152,7 +152,7 @@ static void check_truncates_at(const char *name, uint32_t limit)
     contrl_env_close(&env);
 }
 
-/* ---- Hopper-v4 ----------------------------------------------------------- */
+/* ---- Hopper-v4 and Walker2d-v4 (planar) ----------------------------------- */
 
 /* Gymnasium's Hopper-v4 is_healthy: z > 0.7, |pitch| < 0.2 and every entry
  * of state_vector()[2:] = [qpos, qvel][2:] strictly inside (-100, 100). */
@@ -166,9 +166,19 @@ static bool hopper_healthy(const mjModel *m, const mjData *d)
     return ok;
 }
 
-/* One Hopper-v4 step checked by hand: reward = dx/dt - 1e-3 |a|^2 + 1 (the
- * 1 paid also when the step terminates); obs = qpos[1:], clip(qvel, 10). */
-static bool hopper_step_checked(contrl_env *env, const float *a, int step)
+/* Gymnasium's Walker2d-v4 is_healthy: 0.8 < z < 2 and -1 < pitch < 1. */
+static bool walker2d_healthy(const mjModel *m, const mjData *d)
+{
+    (void)m;
+    return d->qpos[1] > 0.8 && d->qpos[1] < 2.0 && d->qpos[2] > -1.0 && d->qpos[2] < 1.0;
+}
+
+/* One Hopper-v4 or Walker2d-v4 step checked by hand (both have
+ * frame_skip 4 x 0.002 s): reward = dx/dt - 1e-3 |a|^2 + 1 with x = qpos[0]
+ * and the 1 paid also when the step terminates; obs = qpos[1:], then
+ * clip(qvel, -10, 10). */
+static bool planar_step_checked(contrl_env *env, bool (*is_healthy)(const mjModel *, const mjData *),
+                                const float *a, int step)
 {
     const mjModel *m = contrl_mj_env_model(env);
     const mjData *d = contrl_mj_env_data(env);
@@ -176,15 +186,65 @@ static bool hopper_step_checked(contrl_env *env, const float *a, int step)
     float obs[MAX_OBS], r;
     bool term, trunc;
     ck_assert_int_eq(contrl_env_step(env, a, obs, &r, &term, &trunc), CONTRL_OK);
-    assert_close(d->time - t_before, 0.008, 1e-12, "hopper dt", step);
-    const double want = (d->qpos[0] - x_before) / 0.008 - 1e-3 * sum_sq(a, 3) + 1.0;
-    assert_close(r, want, 1e-6, "hopper reward", step);
-    ck_assert_msg(term == !hopper_healthy(m, d), "step %d: hopper terminated = %d", step, term);
-    for (int i = 0; i < 5; i++)
-        assert_close(obs[i], d->qpos[1 + i], 1e-6, "hopper obs qpos", step);
-    for (int i = 0; i < 6; i++)
-        assert_close(obs[5 + i], clip(d->qvel[i], 10.0), 1e-6, "hopper obs qvel", step);
+    assert_close(d->time - t_before, 0.008, 1e-12, "dt", step);
+    const double want = (d->qpos[0] - x_before) / 0.008 - 1e-3 * sum_sq(a, env->action_dim) + 1.0;
+    assert_close(r, want, 1e-6, "reward", step);
+    ck_assert_msg(term == !is_healthy(m, d), "step %d: terminated = %d", step, term);
+    ck_assert_uint_eq(env->obs_dim, (uint32_t)(m->nq - 1 + m->nv));
+    for (int i = 0; i < m->nq - 1; i++)
+        assert_close(obs[i], d->qpos[1 + i], 1e-6, "obs qpos", step);
+    for (int i = 0; i < m->nv; i++)
+        assert_close(obs[m->nq - 1 + i], clip(d->qvel[i], 10.0), 1e-6, "obs qvel", step);
     return term;
+}
+
+static bool hopper_step_checked(contrl_env *env, const float *a, int step)
+{
+    return planar_step_checked(env, hopper_healthy, a, step);
+}
+
+static bool walker2d_step_checked(contrl_env *env, const float *a, int step)
+{
+    return planar_step_checked(env, walker2d_healthy, a, step);
+}
+
+/* Reset `env`, then put it at qpos0 with the given changes (pairs of qpos
+ * index and value) and the given qvel[0]. */
+static void set_planar_state(contrl_env *env, double qvel0, int n, const int *idx,
+                             const double *val)
+{
+    const mjModel *m = contrl_mj_env_model(env);
+    float obs[MAX_OBS];
+    ck_assert_int_eq(contrl_env_reset(env, 1, obs), CONTRL_OK);
+    double q[16], v[16] = {0};
+    memcpy(q, m->qpos0, (size_t)m->nq * sizeof(double));
+    for (int i = 0; i < n; i++)
+        q[idx[i]] = val[i];
+    v[0] = qvel0;
+    set_state(env, q, v);
+}
+
+/* Drive `name` with reproducible random actions from a seeded reset, each
+ * step checked by `step_checked`, until it terminates (random actions topple
+ * every one of these bodies well within the time limit). The check must
+ * have covered at least 10 steps. Returns the episode length. */
+static int check_random_episode(const char *name, uint64_t seed,
+                                bool (*step_checked)(contrl_env *, const float *, int))
+{
+    contrl_env env = make(name);
+    float obs[MAX_OBS], a[MAX_ACT];
+    ck_assert_int_eq(contrl_env_reset(&env, seed, obs), CONTRL_OK);
+    uint64_t lcg = seed;
+    bool term = false;
+    int t = 0;
+    for (; t < 1000 && !term; t++) {
+        random_action(&env, &lcg, a);
+        term = step_checked(&env, a, t);
+    }
+    ck_assert_msg(term, "%s: random actions kept it healthy for 1000 steps", name);
+    ck_assert_msg(t >= 10, "%s: the episode ended after %d steps", name, t);
+    contrl_env_close(&env);
+    return t;
 }
 
 START_TEST(hopper_has_11_observations_and_3_actions_in_minus1_1)
@@ -228,19 +288,7 @@ END_TEST
 
 START_TEST(hopper_reward_and_termination_match_hand_computation_over_an_episode)
 {
-    contrl_env env = make("hopper");
-    float obs[MAX_OBS], a[MAX_ACT];
-    ck_assert_int_eq(contrl_env_reset(&env, 42, obs), CONTRL_OK);
-    uint64_t lcg = 99;
-    bool term = false;
-    int t = 0;
-    /* random actions topple the hopper well within 1000 steps */
-    for (; t < 1000 && !term; t++) {
-        random_action(&env, &lcg, a);
-        term = hopper_step_checked(&env, a, t);
-    }
-    ck_assert_msg(term, "random actions kept the hopper up for 1000 steps");
-    contrl_env_close(&env);
+    check_random_episode("hopper", 42, hopper_step_checked);
 }
 END_TEST
 
@@ -329,6 +377,345 @@ START_TEST(hopper_truncates_at_1000_steps)
 }
 END_TEST
 
+START_TEST(walker2d_has_17_observations_and_6_actions_in_minus1_1)
+{
+    contrl_env env = make("Walker2d-v4");
+    ck_assert_uint_eq(env.obs_dim, 17);
+    ck_assert_uint_eq(env.action_dim, 6);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_float_eq(env.action_low[i], -1.0f);
+        ck_assert_float_eq(env.action_high[i], 1.0f);
+    }
+    ck_assert_uint_eq(env.max_episode_steps, 1000);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(walker2d_model_has_gymnasium_dofs_and_mass)
+{
+    contrl_env env = make("walker2d");
+    const mjModel *m = contrl_mj_env_model(&env);
+    /* Gymnasium assets/walker2d.xml in MuJoCo 2.2.2: nq 9, nv 9, nu 6,
+     * nbody 8 (world + torso + 2 x 3), total mass 23.677136632555076. */
+    ck_assert_int_eq(m->nq, 9);
+    ck_assert_int_eq(m->nv, 9);
+    ck_assert_int_eq(m->nu, 6);
+    ck_assert_int_eq(m->nbody, 8);
+    ck_assert_double_eq_tol(total_mass(m), 23.677136632555076, 1e-12);
+    ck_assert_double_eq(m->opt.timestep, 0.002);
+    ck_assert_int_eq(m->opt.integrator, mjINT_RK4);
+    for (int i = 0; i < 6; i++)
+        ck_assert_double_eq(m->actuator_gear[6 * i], 100.0);
+    /* the feet differ: 0.9 on the right, 1.9 on the left */
+    ck_assert_double_eq(m->geom_friction[3 * mj_name2id(m, mjOBJ_GEOM, "foot_geom")], 0.9);
+    ck_assert_double_eq(m->geom_friction[3 * mj_name2id(m, mjOBJ_GEOM, "foot_left_geom")], 1.9);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(walker2d_reset_is_seeded_uniform_noise_of_5e3)
+{
+    check_seeded_reset("walker2d", 5e-3, 5e-3);
+}
+END_TEST
+
+START_TEST(walker2d_reward_and_termination_match_hand_computation_over_an_episode)
+{
+    check_random_episode("walker2d", 43, walker2d_step_checked);
+}
+END_TEST
+
+START_TEST(walker2d_has_no_speed_limit_and_clips_observed_velocity_at_10)
+{
+    /* 150 m/s forward in the air: would end a hopper episode, not this one */
+    contrl_env env = make("walker2d");
+    const mjData *d = contrl_mj_env_data(&env);
+    set_planar_state(&env, 150.0, 0, NULL, NULL);
+    float a[6] = {0.5f, -0.5f, 0.25f, -0.25f, 1.0f, -1.0f};
+    ck_assert(!walker2d_step_checked(&env, a, 0));
+    ck_assert_double_gt(d->qvel[0], 100.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(walker2d_terminates_on_pitch_beyond_1_and_pays_healthy_reward)
+{
+    contrl_env env = make("walker2d");
+    const mjData *d = contrl_mj_env_data(&env);
+    const int idx[] = {2};
+    const double val[] = {-1.05};
+    set_planar_state(&env, 0.0, 1, idx, val);
+    float a[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+    ck_assert(walker2d_step_checked(&env, a, 0));
+    ck_assert_double_lt(d->qpos[2], -1.0); /* the pitch alone is out of range */
+    ck_assert_double_gt(d->qpos[1], 0.8);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(walker2d_terminates_above_z_2_and_pays_healthy_reward)
+{
+    contrl_env env = make("walker2d");
+    const mjData *d = contrl_mj_env_data(&env);
+    const int idx[] = {1};
+    const double val[] = {2.1};
+    set_planar_state(&env, 0.0, 1, idx, val);
+    float a[6] = {0};
+    ck_assert(walker2d_step_checked(&env, a, 0));
+    ck_assert_double_gt(d->qpos[1], 2.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(walker2d_terminates_below_z_0_8_and_pays_healthy_reward)
+{
+    /* Torso at z = 0.75 with both thighs folded up: the feet clear the floor. */
+    contrl_env env = make("walker2d");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    const int idx[] = {1, qpos_of(m, "thigh_joint"), qpos_of(m, "thigh_left_joint")};
+    const double val[] = {0.75, -2.6, -2.6};
+    set_planar_state(&env, 0.0, 3, idx, val);
+    ck_assert_int_eq(d->ncon, 0);
+    float a[6] = {0};
+    ck_assert(walker2d_step_checked(&env, a, 0));
+    ck_assert_double_lt(d->qpos[1], 0.8); /* the height alone is out of range */
+    ck_assert_double_lt(fabs(d->qpos[2]), 1.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(walker2d_truncates_at_1000_steps)
+{
+    check_truncates_at("walker2d", 1000);
+}
+END_TEST
+
+/* ---- Ant-v4 ------------------------------------------------------------------ */
+
+/* Gymnasium's Ant-v4 is_healthy: a finite state and 0.2 <= z <= 1.0. */
+static bool ant_healthy(const mjModel *m, const mjData *d)
+{
+    for (int i = 0; i < m->nq; i++)
+        if (!isfinite(d->qpos[i]))
+            return false;
+    for (int i = 0; i < m->nv; i++)
+        if (!isfinite(d->qvel[i]))
+            return false;
+    return d->qpos[2] >= 0.2 && d->qpos[2] <= 1.0;
+}
+
+/* One Ant-v4 step checked by hand: reward = vx + 1 - 0.5 |a|^2 with vx from
+ * the torso's xpos as mjData holds it before and after the step (dt 0.05),
+ * no contact cost; obs = qpos[2:], qvel. Returns terminated; *contact_cost
+ * gets what v4 would charge with use_contact_forces = True (5e-4 times the
+ * squared cfrc_ext clipped to [-1, 1]), to show it is not charged. */
+static bool ant_step_checked(contrl_env *env, const float *a, int step, double *contact_cost)
+{
+    const mjModel *m = contrl_mj_env_model(env);
+    mjData *d = contrl_mj_env_data(env);
+    const int torso = mj_name2id(m, mjOBJ_BODY, "torso");
+    const double x_before = d->xpos[3 * torso], t_before = d->time;
+    float obs[MAX_OBS], r;
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_step(env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    assert_close(d->time - t_before, 0.05, 1e-12, "ant dt", step);
+    const double want = (d->xpos[3 * torso] - x_before) / 0.05 + 1.0 - 0.5 * sum_sq(a, 8);
+    assert_close(r, want, 1e-6, "ant reward", step);
+    ck_assert_msg(term == !ant_healthy(m, d), "step %d: ant terminated = %d", step, term);
+    for (int i = 0; i < 13; i++)
+        assert_close(obs[i], d->qpos[2 + i], 1e-6, "ant obs qpos", step);
+    for (int i = 0; i < 14; i++)
+        assert_close(obs[13 + i], d->qvel[i], 1e-6, "ant obs qvel", step);
+    if (contact_cost != NULL) {
+        mj_rnePostConstraint(m, d); /* cfrc_ext only; the next step recomputes all */
+        double c = 0.0;
+        for (int i = 0; i < 6 * m->nbody; i++)
+            c += clip(d->cfrc_ext[i], 1.0) * clip(d->cfrc_ext[i], 1.0);
+        *contact_cost = 5e-4 * c;
+    }
+    return term;
+}
+
+START_TEST(ant_has_27_observations_and_8_actions_in_minus1_1)
+{
+    contrl_env env = make("Ant-v4");
+    ck_assert_uint_eq(env.obs_dim, 27);
+    ck_assert_uint_eq(env.action_dim, 8);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_float_eq(env.action_low[i], -1.0f);
+        ck_assert_float_eq(env.action_high[i], 1.0f);
+    }
+    ck_assert_uint_eq(env.max_episode_steps, 1000);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_model_has_gymnasium_dofs_and_mass)
+{
+    contrl_env env = make("ant");
+    const mjModel *m = contrl_mj_env_model(&env);
+    /* Gymnasium assets/ant.xml in MuJoCo 2.2.2: nq 15, nv 14, nu 8,
+     * nbody 14 (world + torso + 4 x 3), total mass 0.91088008270739151. */
+    ck_assert_int_eq(m->nq, 15);
+    ck_assert_int_eq(m->nv, 14);
+    ck_assert_int_eq(m->nu, 8);
+    ck_assert_int_eq(m->nbody, 14);
+    ck_assert_double_eq_tol(total_mass(m), 0.91088008270739151, 1e-12);
+    ck_assert_double_eq(m->opt.timestep, 0.01);
+    ck_assert_int_eq(m->opt.integrator, mjINT_RK4);
+    for (int i = 0; i < 8; i++)
+        ck_assert_double_eq(m->actuator_gear[6 * i], 150.0);
+    /* action 0 drives hip_4, as in the standard model */
+    ck_assert_int_eq(m->actuator_trnid[0], mj_name2id(m, mjOBJ_JOINT, "hip_4"));
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_reset_is_seeded)
+{
+    /* qvel ~ 0.1 N(0, 1): |qvel| < 1 holds with overwhelming odds (and the
+     * seed is fixed). mj_forward normalises the noisy quaternion in qpos,
+     * which can move an entry up to 0.1 / 0.9 from qpos0: bound 0.12. */
+    check_seeded_reset("ant", 0.12, 1.0);
+}
+END_TEST
+
+START_TEST(ant_reset_noise_is_uniform_on_qpos_and_normal_on_qvel)
+{
+    /* 300 resets: qpos - qpos0 ~ U(-0.1, 0.1) (sd 0.0577, never beyond 0.1)
+     * outside the quaternion qpos[3:7], which mj_forward leaves normalised;
+     * qvel ~ 0.1 N(0, 1) (sd 0.1, beyond 0.1 with probability 0.317). */
+    contrl_env env = make("ant");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[MAX_OBS];
+    double sq_q = 0.0, sq_v = 0.0, max_q = 0.0;
+    int n_q = 0, n_v = 0, beyond = 0;
+    for (uint64_t seed = 0; seed < 300; seed++) {
+        ck_assert_int_eq(contrl_env_reset(&env, seed, obs), CONTRL_OK);
+        double norm = 0.0;
+        for (int i = 3; i < 7; i++)
+            norm += d->qpos[i] * d->qpos[i];
+        ck_assert_double_eq_tol(norm, 1.0, 1e-12);
+        for (int i = 0; i < m->nq; i++) {
+            if (i >= 3 && i < 7)
+                continue;
+            n_q++;
+            double e = d->qpos[i] - m->qpos0[i];
+            sq_q += e * e;
+            max_q = fmax(max_q, fabs(e));
+        }
+        for (int i = 0; i < m->nv; i++, n_v++) {
+            sq_v += d->qvel[i] * d->qvel[i];
+            beyond += fabs(d->qvel[i]) > 0.1;
+        }
+    }
+    /* 3300 and 4200 samples: the sample sd is within 4% at 3 sigma */
+    ck_assert_double_le(max_q, 0.1);
+    ck_assert_double_eq_tol(sqrt(sq_q / n_q), 0.1 / sqrt(3.0), 0.003);
+    ck_assert_double_eq_tol(sqrt(sq_v / n_v), 0.1, 0.004);
+    ck_assert_double_eq_tol((double)beyond / n_v, 0.3173, 0.025);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_reward_and_termination_match_hand_computation_over_300_steps)
+{
+    contrl_env env = make("ant");
+    float obs[MAX_OBS], a[MAX_ACT];
+    ck_assert_int_eq(contrl_env_reset(&env, 44, obs), CONTRL_OK);
+    uint64_t lcg = 44;
+    bool term = false;
+    double max_contact_cost = 0.0;
+    for (int t = 0; t < 300 && !term; t++) {
+        random_action(&env, &lcg, a);
+        double c;
+        term = ant_step_checked(&env, a, t, &c);
+        max_contact_cost = fmax(max_contact_cost, c);
+    }
+    /* the legs touched the floor hard enough that a contact cost would have
+     * shown in the comparisons above (tolerance 1e-6 x |reward|) */
+    ck_assert_double_gt(max_contact_cost, 1e-3);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_forward_velocity_reads_torso_xpos_as_left_by_mj_step)
+{
+    /* After mj_step (RK4) xpos holds the last Runge-Kutta stage, not the
+     * final qpos: Gymnasium's velocity differs measurably from the one of
+     * qpos[0]. The env must return Gymnasium's. */
+    contrl_env env = make("ant");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[MAX_OBS];
+    ck_assert_int_eq(contrl_env_reset(&env, 3, obs), CONTRL_OK);
+    double q[15], v[14] = {0};
+    memcpy(q, m->qpos0, sizeof q);
+    v[0] = 2.0; /* forward */
+    v[5] = 3.0; /* spinning about z */
+    set_state(&env, q, v);
+    const double qx_before = d->qpos[0];
+    const double xpos_before = d->xpos[3 * mj_name2id(m, mjOBJ_BODY, "torso")];
+    ck_assert_double_eq(qx_before, xpos_before); /* after mj_forward they agree */
+    float a[8] = {0.3f, -0.3f, 0.6f, -0.6f, 0.9f, -0.9f, 0.2f, -0.2f};
+    ck_assert(!ant_step_checked(&env, a, 0, NULL));
+    /* the reward from final qpos would be off by more than the tolerance */
+    const double from_qpos = (d->qpos[0] - qx_before) / 0.05 + 1.0 - 0.5 * sum_sq(a, 8);
+    const double from_xpos =
+        (d->xpos[3 * mj_name2id(m, mjOBJ_BODY, "torso")] - xpos_before) / 0.05 + 1.0 -
+        0.5 * sum_sq(a, 8);
+    ck_assert_double_gt(fabs(from_qpos - from_xpos), 1e-4);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_terminates_above_z_1_and_pays_healthy_reward)
+{
+    contrl_env env = make("ant");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[MAX_OBS];
+    ck_assert_int_eq(contrl_env_reset(&env, 3, obs), CONTRL_OK);
+    double q[15], v[14] = {0};
+    memcpy(q, m->qpos0, sizeof q);
+    q[2] = 1.2;
+    set_state(&env, q, v);
+    float a[8] = {0};
+    ck_assert(ant_step_checked(&env, a, 0, NULL));
+    ck_assert_double_gt(d->qpos[2], 1.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_terminates_below_z_0_2_and_pays_healthy_reward)
+{
+    /* The floor holds the torso sphere (radius 0.25) above 0.2 unless it is
+     * rammed in: here at 80 m/s from z = 0.2. */
+    contrl_env env = make("ant");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[MAX_OBS];
+    ck_assert_int_eq(contrl_env_reset(&env, 3, obs), CONTRL_OK);
+    double q[15], v[14] = {0};
+    memcpy(q, m->qpos0, sizeof q);
+    q[2] = 0.2;
+    v[2] = -80.0;
+    set_state(&env, q, v);
+    float a[8] = {0};
+    ck_assert(ant_step_checked(&env, a, 0, NULL));
+    ck_assert_double_lt(d->qpos[2], 0.2);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(ant_truncates_at_1000_steps)
+{
+    check_truncates_at("ant", 1000);
+}
+END_TEST
+
 static Suite *locomotion_suite(void)
 {
     Suite *s = suite_create("mujoco-tasks-locomotion");
@@ -343,6 +730,32 @@ static Suite *locomotion_suite(void)
     tcase_add_test(tc, hopper_terminates_on_speed_beyond_100_and_pays_healthy_reward);
     tcase_add_test(tc, hopper_terminates_below_z_0_7_and_pays_healthy_reward);
     tcase_add_test(tc, hopper_truncates_at_1000_steps);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("walker2d");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, walker2d_has_17_observations_and_6_actions_in_minus1_1);
+    tcase_add_test(tc, walker2d_model_has_gymnasium_dofs_and_mass);
+    tcase_add_test(tc, walker2d_reset_is_seeded_uniform_noise_of_5e3);
+    tcase_add_test(tc, walker2d_reward_and_termination_match_hand_computation_over_an_episode);
+    tcase_add_test(tc, walker2d_has_no_speed_limit_and_clips_observed_velocity_at_10);
+    tcase_add_test(tc, walker2d_terminates_on_pitch_beyond_1_and_pays_healthy_reward);
+    tcase_add_test(tc, walker2d_terminates_above_z_2_and_pays_healthy_reward);
+    tcase_add_test(tc, walker2d_terminates_below_z_0_8_and_pays_healthy_reward);
+    tcase_add_test(tc, walker2d_truncates_at_1000_steps);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("ant");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, ant_has_27_observations_and_8_actions_in_minus1_1);
+    tcase_add_test(tc, ant_model_has_gymnasium_dofs_and_mass);
+    tcase_add_test(tc, ant_reset_is_seeded);
+    tcase_add_test(tc, ant_reset_noise_is_uniform_on_qpos_and_normal_on_qvel);
+    tcase_add_test(tc, ant_reward_and_termination_match_hand_computation_over_300_steps);
+    tcase_add_test(tc, ant_forward_velocity_reads_torso_xpos_as_left_by_mj_step);
+    tcase_add_test(tc, ant_terminates_above_z_1_and_pays_healthy_reward);
+    tcase_add_test(tc, ant_terminates_below_z_0_2_and_pays_healthy_reward);
+    tcase_add_test(tc, ant_truncates_at_1000_steps);
     suite_add_tcase(s, tc);
     return s;
 }
