@@ -28,6 +28,7 @@
 #include "contrl/core.h"
 #include "contrl/env.h"
 #include "contrl/net.h"
+#include "contrl/vec_env.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -301,6 +302,23 @@ CONTRL_API contrl_status contrl_agent_learn(contrl_agent *agent, contrl_env *env
                                             contrl_progress_fn callback, void *user);
 CONTRL_API contrl_status contrl_agent_learn_ex(contrl_agent *agent, contrl_env *env,
                                                uint64_t steps, const contrl_learn_config *cfg);
+
+/* The same on the n envs of a vec env (contrl/vec_env.h), stepped in
+ * parallel: `steps` counts env steps over all envs. It starts fresh
+ * episodes with contrl_vec_env_reset(venv, next 64 bits of the agent's
+ * RNG), then each round acts on every env in env order (uniform random
+ * actions for the transitions before learning_starts, as learn_ex; DDPG's
+ * OU noise runs one process per env, reset with that env's episodes), steps
+ * the vec env, observes the n transitions in env order, and then runs the
+ * update rounds that those n single steps would have triggered under
+ * learn_ex's rule. A last round keeps only the transitions still due, so
+ * exactly `steps` are observed. Evaluations and progress callbacks come at
+ * the first round that reaches each interval; progress.step counts env
+ * steps. The result depends on the seeds only, not on the vec env's thread
+ * count. The vec env's dims must match the agent's. Errors as learn_ex
+ * (the vec env's own included); the vec env then needs a reset. */
+CONTRL_API contrl_status contrl_agent_learn_vec(contrl_agent *agent, contrl_vec_env *venv,
+                                                uint64_t steps, const contrl_learn_config *cfg);
 
 /* Mean and standard deviation of the return of `episodes` deterministic
  * episodes on env, the i-th reset with seed + i. Does not change the agent

@@ -11,6 +11,7 @@
 #include "contrl/adam.h"
 #include "contrl/buffer.h"
 #include "contrl/env.h"
+#include "contrl/vec_env.h"
 #include "contrl/agent.h"
 #include "contrl/goal_env.h"
 #include "contrl/normalizer.h"
