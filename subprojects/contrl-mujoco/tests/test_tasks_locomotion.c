@@ -716,6 +716,190 @@ START_TEST(ant_truncates_at_1000_steps)
 }
 END_TEST
 
+/* ---- Humanoid-v4 ------------------------------------------------------------- */
+
+/* Gymnasium's mass_center(): x of sum(body_mass * xipos) / sum(body_mass). */
+static double humanoid_mass_centre_x(const mjModel *m, const mjData *d)
+{
+    double mx = 0.0, mass = 0.0;
+    for (int i = 0; i < m->nbody; i++) {
+        mx += m->body_mass[i] * d->xipos[3 * i];
+        mass += m->body_mass[i];
+    }
+    return mx / mass;
+}
+
+/* One Humanoid-v4 step checked by hand: reward = 1.25 vx - 0.1 |a|^2 + 5
+ * with vx of the mass centre from xipos as mjData holds it (dt 0.015), the 5
+ * paid also when the step terminates; healthy 1 < qpos[2] < 2; obs =
+ * qpos[2:], qvel, cinert, cvel, qfrc_actuator, cfrc_ext, the per-body
+ * arrays whole (world body included). Returns terminated. */
+static bool humanoid_step_checked(contrl_env *env, const float *a, int step)
+{
+    const mjModel *m = contrl_mj_env_model(env);
+    const mjData *d = contrl_mj_env_data(env);
+    const double x_before = humanoid_mass_centre_x(m, d), t_before = d->time;
+    float obs[MAX_OBS], r;
+    bool term, trunc;
+    ck_assert_int_eq(contrl_env_step(env, a, obs, &r, &term, &trunc), CONTRL_OK);
+    assert_close(d->time - t_before, 0.015, 1e-12, "humanoid dt", step);
+    const double vx = (humanoid_mass_centre_x(m, d) - x_before) / 0.015;
+    assert_close(r, 1.25 * vx - 0.1 * sum_sq(a, 17) + 5.0, 1e-6, "humanoid reward", step);
+    ck_assert_msg(term == !(d->qpos[2] > 1.0 && d->qpos[2] < 2.0),
+                  "step %d: humanoid terminated = %d at z = %g", step, term, d->qpos[2]);
+    struct {
+        const mjtNum *src;
+        int n;
+        const char *what;
+    } parts[] = {
+        {d->qpos + 2, 22, "qpos[2:]"},      {d->qvel, 23, "qvel"},
+        {d->cinert, 140, "cinert"},         {d->cvel, 84, "cvel"},
+        {d->qfrc_actuator, 23, "qfrc_actuator"}, {d->cfrc_ext, 84, "cfrc_ext"},
+    };
+    int k = 0;
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++)
+        for (int i = 0; i < parts[p].n; i++, k++)
+            assert_close(obs[k], parts[p].src[i], 1e-6, parts[p].what, step);
+    ck_assert_int_eq(k, 376);
+    return term;
+}
+
+static bool humanoid_step_checked_fn(contrl_env *env, const float *a, int step)
+{
+    return humanoid_step_checked(env, a, step);
+}
+
+START_TEST(humanoid_has_376_observations_and_17_actions_in_minus0_4_0_4)
+{
+    contrl_env env = make("Humanoid-v4");
+    ck_assert_uint_eq(env.obs_dim, 376);
+    ck_assert_uint_eq(env.action_dim, 17);
+    for (int i = 0; i < 17; i++) {
+        ck_assert_float_eq(env.action_low[i], -0.4f);
+        ck_assert_float_eq(env.action_high[i], 0.4f);
+    }
+    ck_assert_uint_eq(env.max_episode_steps, 1000);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(humanoid_model_has_gymnasium_dofs_and_mass)
+{
+    contrl_env env = make("humanoid");
+    const mjModel *m = contrl_mj_env_model(&env);
+    /* Gymnasium assets/humanoid.xml in MuJoCo 2.2.2: nq 24, nv 23, nu 17,
+     * nbody 14 (world + 13), total mass 42.116030492129887. */
+    ck_assert_int_eq(m->nq, 24);
+    ck_assert_int_eq(m->nv, 23);
+    ck_assert_int_eq(m->nu, 17);
+    ck_assert_int_eq(m->nbody, 14);
+    ck_assert_double_eq_tol(total_mass(m), 42.116030492129887, 1e-12);
+    ck_assert_double_eq(m->opt.timestep, 0.003);
+    ck_assert_int_eq(m->opt.integrator, mjINT_RK4);
+    ck_assert_int_eq(m->opt.solver, mjSOL_PGS);
+    ck_assert_int_eq(m->opt.iterations, 50);
+    /* gears in action order: abdomen y z x, right hip x z y, knee, left
+     * hip x z y, knee, then the arms */
+    const double gear[17] = {100, 100, 100, 100, 100, 300, 200, 100, 100,
+                             300, 200, 25,  25,  25,  25,  25,  25};
+    for (int i = 0; i < 17; i++)
+        ck_assert_double_eq(m->actuator_gear[6 * i], gear[i]);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(humanoid_reset_is_seeded_uniform_noise_of_1e2)
+{
+    /* mj_forward normalises the noisy quaternion in qpos (an entry may move
+     * up to 0.01 / 0.99 from qpos0): bound 0.011 */
+    check_seeded_reset("humanoid", 0.011, 0.01);
+}
+END_TEST
+
+START_TEST(humanoid_reward_observation_and_termination_match_hand_computation_over_an_episode)
+{
+    int n = check_random_episode("humanoid", 45, humanoid_step_checked_fn);
+    ck_assert_int_gt(n, 10);
+}
+END_TEST
+
+START_TEST(humanoid_observes_contact_forces_once_the_feet_land)
+{
+    /* cfrc_ext is computed only by mj_rnePostConstraint: once the feet
+     * touch the floor its rows in the observation are non-zero. The world
+     * body's rows of cinert/cvel/cfrc_ext are in the observation, zero. */
+    contrl_env env = make("humanoid");
+    float obs[MAX_OBS], a[MAX_ACT] = {0}, r;
+    bool term = false, trunc = false;
+    ck_assert_int_eq(contrl_env_reset(&env, 9, obs), CONTRL_OK);
+    double max_ext = 0.0;
+    for (int t = 0; t < 30 && !term; t++) {
+        ck_assert_int_eq(contrl_env_step(&env, a, obs, &r, &term, &trunc), CONTRL_OK);
+        for (int i = 0; i < 10; i++)
+            ck_assert_float_eq(obs[45 + i], 0.0f); /* world cinert */
+        for (int i = 0; i < 6; i++) {
+            ck_assert_float_eq(obs[185 + i], 0.0f); /* world cvel */
+            ck_assert_float_eq(obs[292 + i], 0.0f); /* world cfrc_ext */
+        }
+        for (int i = 298; i < 376; i++)
+            max_ext = fmax(max_ext, fabs(obs[i]));
+    }
+    ck_assert_double_gt(max_ext, 1.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(humanoid_forward_velocity_is_the_mass_centre_s_not_the_torso_s)
+{
+    /* Legs swinging forward under a torso at rest: the mass centre moves,
+     * the torso hardly does; the reward follows the mass centre. */
+    contrl_env env = make("humanoid");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[MAX_OBS];
+    ck_assert_int_eq(contrl_env_reset(&env, 2, obs), CONTRL_OK);
+    double q[24], v[23] = {0};
+    memcpy(q, m->qpos0, sizeof q);
+    v[m->jnt_dofadr[mj_name2id(m, mjOBJ_JOINT, "right_hip_y")]] = -8.0;
+    v[m->jnt_dofadr[mj_name2id(m, mjOBJ_JOINT, "left_hip_y")]] = -8.0;
+    set_state(&env, q, v);
+    const int torso = mj_name2id(m, mjOBJ_BODY, "torso");
+    const double torso_before = d->xipos[3 * torso];
+    const double com_before = humanoid_mass_centre_x(m, d);
+    float a[17] = {0};
+    ck_assert(!humanoid_step_checked(&env, a, 0)); /* the reward from the mass centre */
+    const double torso_vx = (d->xipos[3 * torso] - torso_before) / 0.015;
+    const double com_vx = (humanoid_mass_centre_x(m, d) - com_before) / 0.015;
+    /* a reward from the torso would differ by far more than the tolerance */
+    ck_assert_double_gt(1.25 * fabs(com_vx - torso_vx), 0.1);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(humanoid_terminates_above_z_2_and_pays_healthy_reward)
+{
+    contrl_env env = make("humanoid");
+    const mjModel *m = contrl_mj_env_model(&env);
+    const mjData *d = contrl_mj_env_data(&env);
+    float obs[MAX_OBS];
+    ck_assert_int_eq(contrl_env_reset(&env, 2, obs), CONTRL_OK);
+    double q[24], v[23] = {0};
+    memcpy(q, m->qpos0, sizeof q);
+    q[2] = 2.2;
+    set_state(&env, q, v);
+    float a[17] = {0};
+    ck_assert(humanoid_step_checked(&env, a, 0));
+    ck_assert_double_gt(d->qpos[2], 2.0);
+    contrl_env_close(&env);
+}
+END_TEST
+
+START_TEST(humanoid_truncates_at_1000_steps)
+{
+    check_truncates_at("humanoid", 1000);
+}
+END_TEST
+
 static Suite *locomotion_suite(void)
 {
     Suite *s = suite_create("mujoco-tasks-locomotion");
@@ -756,6 +940,19 @@ static Suite *locomotion_suite(void)
     tcase_add_test(tc, ant_terminates_above_z_1_and_pays_healthy_reward);
     tcase_add_test(tc, ant_terminates_below_z_0_2_and_pays_healthy_reward);
     tcase_add_test(tc, ant_truncates_at_1000_steps);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("humanoid");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, humanoid_has_376_observations_and_17_actions_in_minus0_4_0_4);
+    tcase_add_test(tc, humanoid_model_has_gymnasium_dofs_and_mass);
+    tcase_add_test(tc, humanoid_reset_is_seeded_uniform_noise_of_1e2);
+    tcase_add_test(tc,
+                   humanoid_reward_observation_and_termination_match_hand_computation_over_an_episode);
+    tcase_add_test(tc, humanoid_observes_contact_forces_once_the_feet_land);
+    tcase_add_test(tc, humanoid_forward_velocity_is_the_mass_centre_s_not_the_torso_s);
+    tcase_add_test(tc, humanoid_terminates_above_z_2_and_pays_healthy_reward);
+    tcase_add_test(tc, humanoid_truncates_at_1000_steps);
     suite_add_tcase(s, tc);
     return s;
 }
