@@ -48,8 +48,10 @@ CONTRL_API contrl_status contrl_adam_create(const contrl_adam_config *cfg,
 CONTRL_API void contrl_adam_destroy(contrl_adam *adam);
 
 /* One Adam step on net's parameters from net's gradients (the gradients are
- * left as they are). If any gradient is NaN/Inf the step is refused with
- * NUMERIC and neither the net nor the optimiser changes. INVALID_ARG for
+ * left as they are). If any gradient is NaN/Inf, or the step would make a
+ * parameter or a first moment NaN/Inf (a learning rate near FLT_MAX,
+ * extreme moments from set_state), the step is refused with NUMERIC and
+ * neither the net nor the optimiser changes. INVALID_ARG for
  * NULL or a net of another parameter count; STATE once the step count has
  * reached UINT64_MAX. Gradients so large that their squares overflow float
  * (|g| above ~1.8e19) make v infinite and freeze those parameters: clip

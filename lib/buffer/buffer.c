@@ -128,7 +128,7 @@ static contrl_status fail_nonfinite(const char *func, const char *name, const fl
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
             return contrl__fail(CONTRL_ERR_NONFINITE, "%s: %s[%zu] is %s", func, name, i,
-                                isnan(x[i]) ? "NaN" : "Inf");
+                                isnan(x[i]) ? "NaN" : x[i] < 0.0f ? "-Inf" : "Inf");
     return contrl__fail(CONTRL_ERR_NONFINITE, "%s: %s has a non-finite value", func, name);
 }
 
@@ -153,7 +153,7 @@ contrl_status contrl_buffer_add(contrl_buffer *buf, const float *obs, const floa
         return fail_nonfinite(func, "action", action, ad);
     if (!isfinite(reward))
         return contrl__fail(CONTRL_ERR_NONFINITE, "%s: reward is %s", func,
-                            isnan(reward) ? "NaN" : "Inf");
+                            isnan(reward) ? "NaN" : reward < 0.0f ? "-Inf" : "Inf");
     if (!contrl__all_finite(next_obs, od))
         return fail_nonfinite(func, "next_obs", next_obs, od);
 

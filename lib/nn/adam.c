@@ -122,6 +122,30 @@ adam_update(float *restrict p, const float *restrict g, float *restrict m, float
     }
 }
 
+/* true if the step adam_update would take leaves every parameter and first
+ * moment finite: the same expressions, evaluated without writing anything.
+ * A finite gradient can still overflow them: a learning rate near FLT_MAX,
+ * or moments (set_state, a checkpoint) such as m = 1e38 with v = 0. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static bool
+adam_update_finite(const float *restrict p, const float *restrict g, const float *restrict m,
+                   const float *restrict v, size_t n, float scale, float b1, float b2,
+                   float step_size, float bc2_sqrt, float eps)
+{
+    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    float lane[16] = {0};
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] * scale;
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * (gi * gi);
+        float pi = p[i] - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+        lane[i & 15] += pi * 0.0f + mi * 0.0f; /* NaN iff either is NaN or Inf */
+    }
+    float acc = 0.0f;
+    for (int j = 0; j < 16; j++)
+        acc += lane[j];
+    return acc == 0.0f;
+}
+
 contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
 {
     static const char fn[] = "contrl_adam_step";
@@ -149,9 +173,14 @@ contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
     uint64_t t = adam->t + 1;
     double bc1 = 1.0 - pow(adam->cfg.beta1, (double)t);
     double bc2 = 1.0 - pow(adam->cfg.beta2, (double)t);
+    const float step_size = (float)(adam->cfg.lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+    if (!adam_update_finite(contrl_net_params(net), g, adam->m, adam->v, adam->n, scale,
+                            adam->cfg.beta1, adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps))
+        return contrl__fail(CONTRL_ERR_NUMERIC,
+                            "%s: the step would make a parameter or moment NaN or Inf (learning "
+                            "rate %g too large?); nothing changed", fn, (double)adam->cfg.lr);
     adam_update(contrl__net_params_mut(net), g, adam->m, adam->v, adam->n, scale,
-                adam->cfg.beta1, adam->cfg.beta2, (float)(adam->cfg.lr / bc1),
-                (float)sqrt(bc2), adam->cfg.eps);
+                adam->cfg.beta1, adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps);
     adam->t = t;
     return CONTRL_OK;
 }

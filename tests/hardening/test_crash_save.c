@@ -9,7 +9,7 @@
  * every parameter of every net, the optimiser states, the counters and
  * the RNG state - bit-exact state, not a tolerance. After the kill the
  * parent loads the checkpoint and requires its hash to be the last "S"
- * record's, or the "P" record after it (killed after the rename, before
+ * record's, or a "P" record after it (killed after the rename, before
  * logging "S"); never older, never torn. The files live in /dev/shm when it
  * exists, so fsync costs nothing (a SIGKILL loses no page-cache data: the
  * fsyncs matter for power loss, which this test does not simulate). */
@@ -217,12 +217,14 @@ START_TEST(sigkilled_saver_always_leaves_the_last_complete_checkpoint)
         bool ok = false;
         if (last_s >= 0 && rec[last_s].hash == h && rec[last_s].steps == steps)
             ok = true;
-        /* Killed between the rename and the "S" record: the "P" after the last "S". */
-        if (!ok && n > 0 && n - 1 > last_s && rec[n - 1].kind == 'P' && rec[n - 1].hash == h &&
-            rec[n - 1].steps == steps) {
-            ok = true;
-            newer++;
-        }
+        /* Killed between the rename and the "S" record: a "P" after the last
+         * "S" (not always the last "P": the next child resumed from that
+         * file, logged its own "P" and was killed before its rename). */
+        for (int i = last_s + 1; !ok && i < n; i++)
+            if (rec[i].kind == 'P' && rec[i].hash == h && rec[i].steps == steps) {
+                ok = true;
+                newer++;
+            }
         ck_assert_msg(ok, "round %d: checkpoint (steps %llu, hash %016llx) is not the last one "
                           "saved", round, steps, h);
         if (n > 0 && rec[n - 1].kind == 'P')
