@@ -39,10 +39,36 @@ if readelf -d "$libdir/libcontrl.so" | grep -q 'libasan'; then
 fi
 cc $san -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/install/consumer.c" $cflags $libs -o "$tmp/consumer_c"
 c++ $san -std=c++11 -Wall -Wextra -Werror "$src/tests/install/consumer.cpp" $cflags $libs -o "$tmp/consumer_cpp"
+# The MuJoCo add-on, when built: its own .pc, its models, its symbols.
+mjpc=$(find "$root" -name contrl-mujoco.pc | head -n 1)
 for ex in "$src"/examples/*.c; do
     name=$(basename "$ex" .c)
-    cc $san -std=c11 -Wall -Wextra -Werror "$ex" $cflags $libs -lm -o "$tmp/$name"
+    case "$name" in
+        mujoco_*)
+            [ -n "$mjpc" ] || continue
+            cc $san -std=c11 -Wall -Wextra -Werror "$ex" $(pkg-config --cflags --libs contrl-mujoco) -lm -o "$tmp/$name" ;;
+        *)
+            cc $san -std=c11 -Wall -Wextra -Werror "$ex" $cflags $libs -lm -o "$tmp/$name" ;;
+    esac
 done
+if [ -n "$mjpc" ]; then
+    n=$(find "$root" -path '*/contrl-mujoco/models/*.xml' | wc -l)
+    [ "$n" -eq 11 ] || { echo "FAIL: $n MuJoCo model files installed, expected 11"; exit 1; }
+    mjlib=$(find "$root" -name libcontrl-mujoco.so | head -n 1)
+    bad=$(nm -D --defined-only "$mjlib" | awk '{print $3}' | sed 's/@.*//' | grep -v -E '^(contrl_mj_[a-z][a-z0-9_]*|CONTRL_MJ_[0-9]+)$' || true)
+    [ -z "$bad" ] || { echo "FAIL: libcontrl-mujoco exports: $bad"; exit 1; }
+    echo "libcontrl-mujoco: $(nm -D --defined-only "$mjlib" | grep -c ' T ') exported functions, all contrl_mj_; $n models"
+    (cd "$tmp" && LD_LIBRARY_PATH="$libdir:$(dirname "$mjlib")" ./mujoco_custom_task /nonexistent.xml 2>&1 | grep -q "cannot open model file") ||
+        { echo "FAIL: mujoco_custom_task did not report the missing model file"; exit 1; }
+    # The add-on also builds on its own against the installed libcontrl.
+    if [ -z "$san" ]; then
+        meson setup "$tmp/mj-alone" "$src/subprojects/contrl-mujoco" -Dtests=disabled >"$tmp/mj-alone.log" 2>&1 &&
+            ninja -C "$tmp/mj-alone" >>"$tmp/mj-alone.log" 2>&1 ||
+            { tail -n 20 "$tmp/mj-alone.log"; echo "FAIL: libcontrl-mujoco does not build alone"; exit 1; }
+        grep -q "contrl" "$tmp/mj-alone/meson-logs/meson-log.txt"
+        echo "libcontrl-mujoco builds alone against the installed libcontrl (pkg-config)"
+    fi
+fi
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer_c"
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer_cpp"
 LD_LIBRARY_PATH="$libdir" "$tmp/fit_sine" | tail -n 1
