@@ -87,6 +87,20 @@ void contrl_adam_destroy(contrl_adam *adam)
     contrl__free(&al, adam, adam->block_size);
 }
 
+/* ThreadSanitizer instruments the ifunc resolvers that target_clones
+ * generates, and they run during relocation, before TSan has started:
+ * under TSan, one plain version (the clones compute the same bits anyway). */
+#if defined(__SANITIZE_THREAD__)
+#define ADAM_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ADAM_CLONES
+#endif
+#endif
+#ifndef ADAM_CLONES
+#define ADAM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 /* Sum of squares with 16 independent lanes (vectorisable without
  * reassociation, so the result is the same on every build of this code). */
 static double sum_squares(const float *g, size_t n)
@@ -107,7 +121,7 @@ static double sum_squares(const float *g, size_t n)
 /* The element-wise update, cloned for AVX-512 and AVX2. Each element is
  * computed by the same IEEE operations in every clone (no contraction in
  * ISO C mode), so the clones give bit-identical results. */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+ADAM_CLONES static void
 adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
             size_t n, float scale, float b1, float b2, float step_size, float bc2_sqrt, float eps)
 {
@@ -126,7 +140,7 @@ adam_update(float *restrict p, const float *restrict g, float *restrict m, float
  * moment finite: the same expressions, evaluated without writing anything.
  * A finite gradient can still overflow them: a learning rate near FLT_MAX,
  * or moments (set_state, a checkpoint) such as m = 1e38 with v = 0. */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static bool
+ADAM_CLONES static bool
 adam_update_finite(const float *restrict p, const float *restrict g, const float *restrict m,
                    const float *restrict v, size_t n, float scale, float b1, float b2,
                    float step_size, float bc2_sqrt, float eps)
