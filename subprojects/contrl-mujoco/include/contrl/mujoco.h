@@ -21,9 +21,11 @@
  * One step of an env: data->ctrl = action; mj_step frame_skip times;
  * mj_rnePostConstraint when the task asks for it (Gymnasium calls it after
  * every step; only cacc/cfrc_int/cfrc_ext depend on it); then observation
- * and reward are read. Quantities MuJoCo computes at the start of mj_step
- * (xpos, xipos, cinert, sensor data of position stage...) are therefore
- * those of the state before the last substep, exactly as in Gymnasium.
+ * and reward are read, without another mj_forward. Quantities MuJoCo
+ * computes inside mj_step (xpos, xipos, site_xpos, cinert, cvel...) are
+ * therefore not those of the final state but of the last state mj_step
+ * evaluated: with the Euler integrator the state before the last substep,
+ * with RK4 its last Runge-Kutta stage; exactly as Gymnasium reads them.
  *
  * Unstable simulation: when MuJoCo flags a bad qpos/qvel/qacc during a step
  * (it then resets mjData on its own), the step reports truncated = true,
