@@ -166,7 +166,7 @@ static blob mutate(const blob *corpus, size_t n_corpus)
                 k = 256;
             if (m.n + k <= cap) {
                 memmove(m.p + pos + k, m.p + pos, m.n - pos);
-                memcpy(m.p + pos, m.p + (from < pos ? from : from + k), k);
+                memmove(m.p + pos, m.p + (from < pos ? from : from + k), k);
                 m.n += k;
             }
             break;
