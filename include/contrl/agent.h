@@ -315,8 +315,10 @@ CONTRL_API contrl_status contrl_agent_learn_ex(contrl_agent *agent, contrl_env *
  * exactly `steps` are observed. Evaluations and progress callbacks come at
  * the first round that reaches each interval; progress.step counts env
  * steps. The result depends on the seeds only, not on the vec env's thread
- * count. The vec env's dims must match the agent's. Errors as learn_ex
- * (the vec env's own included); the vec env then needs a reset. */
+ * count. The vec env's dims must match the agent's. Errors as learn_ex,
+ * the vec env's included (naming the env that failed); what was learned
+ * until then stays, and the next call resets the vec env. Allocates
+ * nothing (its work arrays live in the vec env). */
 CONTRL_API contrl_status contrl_agent_learn_vec(contrl_agent *agent, contrl_vec_env *venv,
                                                 uint64_t steps, const contrl_learn_config *cfg);
 

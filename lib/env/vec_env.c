@@ -69,8 +69,9 @@ struct contrl_vec_env {
     uint32_t sleepers;      /* workers waiting on wake (under mu) */
     bool caller_sleeping;   /* the caller waits on all_done (under mu) */
     char saved_msg[512];    /* the caller's last error, kept across a call */
-    _Atomic uint64_t generation;
-    _Atomic uint32_t done;
+    /* One cache line each: workers poll the first while others add to the second. */
+    _Alignas(64) _Atomic uint64_t generation;
+    _Alignas(64) _Atomic uint32_t done;
 
     contrl__vec_scratch scratch;
 };
