@@ -933,6 +933,24 @@ static void agent_config_matrix(contrl_algo algo)
     AGENT_BAD(b_.max_grad_norm = -1);
     AGENT_BAD(b_.kernels = (contrl_kernels)99);
     AGENT_BAD(b_.allocator.free = dummy_free);
+    /* oversize: refused as arguments, or as memory nobody has */
+#define AGENT_HUGE(stmt)                                                                           \
+    do {                                                                                           \
+        contrl_agent_config b_ = good_agent_config(algo);                                          \
+        stmt;                                                                                      \
+        a = (contrl_agent *)&c;                                                                    \
+        contrl_status st_ = create_algo(algo, &b_, NULL, &a);                                      \
+        EXPECT(st_ == INV || st_ == CONTRL_ERR_NOMEM, "%s gives %d", #stmt, (int)st_);            \
+        EXPECT(a == NULL && contrl_last_error()[0] != '\0', "%s: handle or message", #stmt);      \
+        n_checks++;                                                                                \
+    } while (0)
+    AGENT_HUGE(b_.obs_dim = UINT32_MAX);
+    AGENT_HUGE(b_.action_dim = UINT32_MAX);
+    AGENT_HUGE(b_.hidden[0] = UINT32_MAX);
+    AGENT_HUGE(b_.batch_size = UINT32_MAX);
+    AGENT_HUGE(b_.buffer_capacity = UINT64_MAX);
+    AGENT_HUGE(b_.obs_dim = 1u << 20; b_.batch_size = 1u << 20);
+#undef AGENT_HUGE
     for (int i = 0; i < 3; i++) {
         float f = BAD_FLOATS[i];
         AGENT_BAD(b_.actor_lr = f);
@@ -1193,6 +1211,9 @@ static void row_her_create(void)
     contrl_agent_config wrong = c;
     wrong.obs_dim = c.obs_dim + 1;
     BAD(INV, contrl_her_create(CONTRL_ALGO_TD3, &wrong, NULL, NULL, &W.genv, &h));
+    contrl_agent_config huge = c;
+    huge.buffer_capacity = UINT64_MAX; /* 2^64 transitions of episodes */
+    BAD(INV, contrl_her_create(CONTRL_ALGO_TD3, &huge, NULL, NULL, &W.genv, &h));
     contrl_goal_env broken = W.genv;
     broken.compute_reward = NULL;
     BAD(INV, contrl_her_create(CONTRL_ALGO_TD3, &c, NULL, NULL, &broken, &h));
