@@ -9,9 +9,10 @@
  * model's connect constraint pulls the fingertip after the mocap. The
  * mocap starts from the fingertip's current position every step, as in
  * Fetch (reset_mocap2body_xpos), so targets never accumulate out of reach.
- * After the substeps mj_forward brings positions and velocities up to the
- * new state, so the observation and the achieved goal are those of the
- * state the next step starts from (Fetch reads them one substep stale).
+ * Gravity on the arm is compensated (compensate_gravity). After the
+ * substeps mj_forward brings positions and velocities up to the new state,
+ * so the observation and the achieved goal are those of the state the next
+ * step starts from (Fetch reads them one substep stale).
  *
  * Goals are kept in float and the step's reward is compute_reward of the
  * float achieved and desired goals handed to the caller, so HER's
