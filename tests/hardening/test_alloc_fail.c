@@ -14,6 +14,7 @@
 
 #include "../support/counting_alloc.h"
 #include "contrl/contrl.h"
+#include "contrl/vec_env.h"
 
 static char dir[64];
 
@@ -210,6 +211,26 @@ static contrl_status load_her(const contrl_allocator *a, int variant, void **out
     return contrl_her_load(fx.her_path, &fx.goal_env, a, (contrl_her **)out);
 }
 
+/* variant: worker threads (1 or 3) for 3 pendulums. On failure the caller
+ * keeps its envs (closed here); on success the vec env owns them. */
+static contrl_status make_vec_env(const contrl_allocator *a, int variant, void **out)
+{
+    contrl_env e[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(contrl_env_make("pendulum", NULL, &e[i]), CONTRL_OK);
+    contrl_vec_env_config c = contrl_vec_env_config_default();
+    c.threads = variant == 0 ? 1 : 3;
+    c.allocator = *a;
+    contrl_status st = contrl_vec_env_create(e, 3, &c, (contrl_vec_env **)out);
+    if (st != CONTRL_OK)
+        for (int i = 0; i < 3; i++) {
+            ck_assert_uint_ne(e[i].size, 0); /* still the caller's */
+            contrl_env_close(&e[i]);
+        }
+    return st;
+}
+
+static void free_vec_env(void *p) { contrl_vec_env_destroy(p); }
 static void free_net(void *p) { contrl_net_destroy(p); }
 static void free_adam(void *p) { contrl_adam_destroy(p); }
 static void free_buffer(void *p) { contrl_buffer_destroy(p); }
@@ -235,6 +256,7 @@ static const alloc_case cases[] = {
     {"contrl_goal_env_make", make_goal_env, free_env, 2},
     {"contrl_agent_load", load_agent, free_agent, 5},
     {"contrl_her_load", load_her, free_her, 1},
+    {"contrl_vec_env_create", make_vec_env, free_vec_env, 2},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
