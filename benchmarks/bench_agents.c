@@ -5,8 +5,13 @@
  *  2. TD3 training throughput (env steps/s and gradient steps/s) with 64-64
  *     nets at batch 100 and 256-256 nets at batch 256, and the update's
  *     achieved GFLOP/s next to the best BLIS sgemm (1024^3) of the same run.
+ *  3. (rltools) TD3 and SAC on Pendulum in RLtools' configuration (issue 9),
+ *     10,000 env steps through contrl_agent_learn, 5 seeds: median wall time
+ *     of the learn call (no evaluation inside it) and median final
+ *     10-episode evaluation return.
  *
- * usage: bench_agents [quality|throughput]  (both by default) */
+ * usage: bench_agents [quality|throughput|rltools [td3|sac] [seeds]]
+ *        (quality and throughput by default) */
 #include "bench_common.h"
 
 static contrl_agent *make(contrl_algo algo, bool v1, const contrl_env *env, uint32_t hidden,
@@ -156,10 +161,116 @@ static void throughput(void)
     throughput_case(256, 256, peak);
 }
 
+/* RLtools' Pendulum configuration: actor 3-64-64-1 (relu, tanh out), twin
+ * critics 4-64-64-1, batch 100, 100 random warm-up steps, critic update
+ * every step, actor and targets every 2nd (TD3), Adam lr 1e-3, polyak 0.995
+ * (tau 0.005), gamma 0.99, exploration noise 0.1, target noise 0.2 clipped
+ * at 0.5, one env, replay capacity = steps. SAC: the same sizes and rates
+ * (alpha lr 1e-3 too), actor every step. */
+static contrl_agent *make_rltools(contrl_algo algo, const contrl_env *env, uint64_t steps,
+                                  uint64_t seed)
+{
+    contrl_agent_config c = contrl_agent_config_default(algo);
+    c.obs_dim = env->obs_dim;
+    c.action_dim = env->action_dim;
+    c.action_low = env->action_low;
+    c.action_high = env->action_high;
+    c.n_hidden = 2;
+    c.hidden[0] = c.hidden[1] = 64;
+    c.hidden_act = CONTRL_ACT_RELU;
+    c.batch_size = 100;
+    c.actor_lr = c.critic_lr = 1e-3f;
+    c.gamma = 0.99f;
+    c.tau = 0.005f;
+    c.learning_starts = 100;
+    c.train_freq = 1;
+    c.gradient_steps = 1;
+    c.buffer_capacity = steps;
+    c.seed = seed;
+    contrl_agent *a = NULL;
+    contrl_status st;
+    if (algo == CONTRL_ALGO_SAC) {
+        contrl_sac_config s = contrl_sac_config_default();
+        s.alpha_lr = 1e-3f;
+        st = contrl_sac_create(&c, &s, &a);
+    } else {
+        contrl_td3_config t = contrl_td3_config_default();
+        t.policy_delay = 2;
+        t.expl_noise = 0.1f;
+        t.target_noise = 0.2f;
+        t.target_noise_clip = 0.5f;
+        st = contrl_td3_create(&c, &t, &a);
+    }
+    if (st != CONTRL_OK) {
+        fprintf(stderr, "create: %s\n", contrl_last_error());
+        exit(1);
+    }
+    return a;
+}
+
+static void rltools(const char *which, int seeds)
+{
+    const uint64_t steps = 10000;
+    printf("\nPendulum in RLtools' configuration (64-64 nets, batch 100, 100 warm-up steps), "
+           "%llu env steps via contrl_agent_learn, one thread, %d seeds; evaluation (10 "
+           "episodes, deterministic) after the timed part\n",
+           (unsigned long long)steps, seeds);
+    printf("(cpu s: this thread's CPU time over the same call, a steadier figure than the wall "
+           "time when other jobs share the cores)\n");
+    printf("%-5s %10s %10s %10s %10s %10s   per-seed (wall s, cpu s, return)\n", "algo",
+           "median s", "min s", "med cpu s", "median ret", "worst ret");
+    static const struct {
+        const char *name;
+        contrl_algo algo;
+    } algos[] = {{"td3", CONTRL_ALGO_TD3}, {"sac", CONTRL_ALGO_SAC}};
+    contrl_env env, eval;
+    contrl_env_make("pendulum", NULL, &env);
+    contrl_env_make("pendulum", NULL, &eval);
+    for (size_t k = 0; k < sizeof algos / sizeof algos[0]; k++) {
+        if (which != NULL && strcmp(which, algos[k].name) != 0)
+            continue;
+        double secs[32], cpus[32], ret[32], ss[32], cs[32], rs[32];
+        for (int s = 0; s < seeds; s++) {
+            contrl_agent *a = make_rltools(algos[k].algo, &env, steps, (uint64_t)s + 1);
+            double t0 = now(), c0 = cpu_now();
+            if (contrl_agent_learn(a, &env, steps, NULL, NULL) != CONTRL_OK) {
+                fprintf(stderr, "learn: %s\n", contrl_last_error());
+                exit(1);
+            }
+            secs[s] = now() - t0;
+            cpus[s] = cpu_now() - c0;
+            contrl_agent_evaluate(a, &eval, 10, 1000, &ret[s], NULL);
+            contrl_agent_destroy(a);
+        }
+        memcpy(ss, secs, sizeof secs);
+        memcpy(cs, cpus, sizeof cpus);
+        memcpy(rs, ret, sizeof ret);
+        qsort(ss, (size_t)seeds, sizeof ss[0], cmp_double);
+        qsort(cs, (size_t)seeds, sizeof cs[0], cmp_double);
+        qsort(rs, (size_t)seeds, sizeof rs[0], cmp_double);
+        printf("%-5s %10.3f %10.3f %10.3f %10.1f %10.1f  ", algos[k].name, ss[seeds / 2], ss[0],
+               cs[seeds / 2], rs[seeds / 2], rs[0]);
+        for (int s = 0; s < seeds; s++)
+            printf(" (%.3f, %.3f, %.0f)", secs[s], cpus[s], ret[s]);
+        printf("\n");
+        fflush(stdout);
+    }
+    contrl_env_close(&env);
+    contrl_env_close(&eval);
+}
+
 int main(int argc, char **argv)
 {
     print_kernels();
     const char *what = argc > 1 ? argv[1] : "all";
+    if (strcmp(what, "rltools") == 0) {
+        const char *which = argc > 2 && strcmp(argv[2], "all") != 0 ? argv[2] : NULL;
+        int seeds = argc > 3 ? atoi(argv[3]) : 5;
+        if (seeds < 1 || seeds > 32)
+            seeds = 5;
+        rltools(which, seeds);
+        return 0;
+    }
     if (strcmp(what, "quality") == 0 || strcmp(what, "all") == 0)
         quality();
     if (strcmp(what, "throughput") == 0 || strcmp(what, "all") == 0)
