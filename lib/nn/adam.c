@@ -147,12 +147,23 @@ adam_update_finite(const float *restrict p, const float *restrict g, const float
 {
     const float c1 = 1.0f - b1, c2 = 1.0f - b2;
     float lane[16] = {0};
-    for (size_t i = 0; i < n; i++) {
+    /* Blocks of 16 with the lane as the inner index, so the compiler
+     * vectorises it (lane[i & 15] in one loop it did not: 10x slower). */
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (size_t j = 0; j < 16; j++) {
+            float gi = g[i + j] * scale;
+            float mi = b1 * m[i + j] + c1 * gi;
+            float vi = b2 * v[i + j] + c2 * (gi * gi);
+            float pi = p[i + j] - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+            lane[j] += pi * 0.0f + mi * 0.0f; /* NaN iff either is NaN or Inf */
+        }
+    for (; i < n; i++) {
         float gi = g[i] * scale;
         float mi = b1 * m[i] + c1 * gi;
         float vi = b2 * v[i] + c2 * (gi * gi);
         float pi = p[i] - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-        lane[i & 15] += pi * 0.0f + mi * 0.0f; /* NaN iff either is NaN or Inf */
+        lane[0] += pi * 0.0f + mi * 0.0f;
     }
     float acc = 0.0f;
     for (int j = 0; j < 16; j++)
