@@ -4,7 +4,9 @@
  *  - Pendulum (about 0.1 us a step: the synchronisation dominates);
  *  - Pendulum wrapped to do a fixed amount of extra arithmetic per step
  *    (about 2 us and 20 us), standing in for a real simulator.
- * Prints the 2-thread / 1-thread ratio of each. The figures of this machine
+ * Prints the 2-thread / 1-thread ratio of each, and the CPU time per env
+ * step over all threads (what the threads cost, whatever the load of the
+ * machine). The figures of this machine
  * are in docs/vec-env.md.
  *
  * usage: bench_vec_env [seconds per measurement, default 0.3] */
@@ -69,12 +71,25 @@ static void make_envs(contrl_env *envs, heavy *hs, uint32_t work)
     }
 }
 
+/* Process CPU time (every thread) per env step of `steps` more steps. */
+static double process_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct result {
+    double rate; /* env steps per second of wall time */
+    double cpu;  /* CPU seconds per env step, all threads */
+} result;
+
 static float actions[N];
 static float next_obs[N * 3], rewards[N];
 static bool terminated[N], truncated[N];
 
 /* Env steps per second of the 8 envs stepped by hand, with resets. */
-static double by_hand(uint32_t work, double min_s)
+static result by_hand(uint32_t work, double min_s)
 {
     contrl_env envs[N];
     heavy hs[N];
@@ -82,21 +97,26 @@ static double by_hand(uint32_t work, double min_s)
     float obs[3];
     for (int i = 0; i < N; i++)
         contrl_env_reset(&envs[i], (uint64_t)i, obs);
+#define BY_HAND_STEP                                                                      \
+    for (int i = 0; i < N; i++) {                                                          \
+        contrl_env_step(&envs[i], &actions[i], next_obs + 3 * i, &rewards[i], &terminated[i], \
+                        &truncated[i]);                                                    \
+        if (terminated[i] || truncated[i])                                                 \
+            contrl_env_reset(&envs[i], (uint64_t)i, obs);                                  \
+    }
     double t;
-    TIME_IT(t, min_s, {
-        for (int i = 0; i < N; i++) {
-            contrl_env_step(&envs[i], &actions[i], next_obs + 3 * i, &rewards[i], &terminated[i],
-                            &truncated[i]);
-            if (terminated[i] || truncated[i])
-                contrl_env_reset(&envs[i], (uint64_t)i, obs);
-        }
-    });
+    TIME_IT(t, min_s, BY_HAND_STEP);
+    long reps = (long)(min_s / t) + 1;
+    double c0 = process_cpu_s();
+    for (long r = 0; r < reps; r++)
+        BY_HAND_STEP;
+    result res = {N / t, (process_cpu_s() - c0) / (double)(reps * N)};
     for (int i = 0; i < N; i++)
         contrl_env_close(&envs[i]);
-    return N / t;
+    return res;
 }
 
-static double vec(uint32_t work, uint32_t threads, double min_s)
+static result vec(uint32_t work, uint32_t threads, double min_s)
 {
     contrl_env envs[N];
     heavy hs[N];
@@ -109,16 +129,22 @@ static double vec(uint32_t work, uint32_t threads, double min_s)
         fprintf(stderr, "vec env: %s\n", contrl_last_error());
         exit(1);
     }
+#define VEC_STEP                                                                          \
+    if (contrl_vec_env_step(v, actions, next_obs, rewards, terminated, truncated) !=       \
+        CONTRL_OK) {                                                                       \
+        fprintf(stderr, "step: %s\n", contrl_last_error());                                \
+        exit(1);                                                                           \
+    }
     double t;
-    TIME_IT(t, min_s, {
-        if (contrl_vec_env_step(v, actions, next_obs, rewards, terminated, truncated) !=
-            CONTRL_OK) {
-            fprintf(stderr, "step: %s\n", contrl_last_error());
-            exit(1);
-        }
-    });
+    TIME_IT(t, min_s, VEC_STEP);
+    long reps = (long)(min_s / t) + 1;
+    double c0 = process_cpu_s();
+    for (long r = 0; r < reps; r++) {
+        VEC_STEP;
+    }
+    result res = {N / t, (process_cpu_s() - c0) / (double)(reps * N)};
     contrl_vec_env_destroy(v);
-    return N / t;
+    return res;
 }
 
 int main(int argc, char **argv)
@@ -128,25 +154,26 @@ int main(int argc, char **argv)
         min_s = 0.3;
     print_kernels();
     printf("vec env of %d envs: env steps/s (median of 5 rounds of %.2f s)\n", N, min_s);
-    /* The cost of the work rounds, so that the rows can say how heavy. */
-    double per_round;
+    /* The cost of a work round, in CPU time (wall time on a loaded machine
+     * would count the time slices of other processes too). */
     volatile double x = 0.0;
-    TIME_IT(per_round, 0.05, x = burn(100000, x));
-    per_round /= 100000.0;
-
+    double c0 = process_cpu_s();
+    x = burn(20000000, x);
+    const double per_round = (process_cpu_s() - c0) / 20000000.0;
     const uint32_t work[3] = {0, (uint32_t)(2e-6 / per_round), (uint32_t)(20e-6 / per_round)};
-    printf("%-28s %14s %14s %14s %9s\n", "env", "by hand", "1 thread", "2 threads",
-           "2t / 1t");
+    printf("%-28s %14s %14s %14s %9s   CPU us per env step: %s\n", "env", "by hand",
+           "1 thread", "2 threads", "2t / 1t", "by hand, 1 thread, 2 threads");
     for (int k = 0; k < 3; k++) {
         char name[64];
         if (work[k] == 0)
             snprintf(name, sizeof name, "pendulum");
         else
             snprintf(name, sizeof name, "pendulum + %.0f us of work", work[k] * per_round * 1e6);
-        double h = by_hand(work[k], min_s);
-        double one = vec(work[k], 1, min_s);
-        double two = vec(work[k], 2, min_s);
-        printf("%-28s %14.0f %14.0f %14.0f %8.2fx\n", name, h, one, two, two / one);
+        result h = by_hand(work[k], min_s);
+        result one = vec(work[k], 1, min_s);
+        result two = vec(work[k], 2, min_s);
+        printf("%-28s %14.0f %14.0f %14.0f %8.2fx   %.3f, %.3f, %.3f\n", name, h.rate, one.rate,
+               two.rate, two.rate / one.rate, 1e6 * h.cpu, 1e6 * one.cpu, 1e6 * two.cpu);
         fflush(stdout);
     }
     return 0;
