@@ -382,6 +382,9 @@ static void print_train_help(void)
            "  --learning-starts N  uniform random actions for the first N steps\n"
            "  --buffer N           replay buffer capacity (1000000, or the steps if fewer)\n"
            "  --log-every N        steps between progress.csv rows and log lines (1000)\n"
+           "  --envs N             step N instances of the task together (1); steps\n"
+           "                       count over all of them\n"
+           "  --threads T          threads stepping them (1; results do not depend on it)\n"
            "  --quiet              no progress line; only the final evaluation\n"
            "\n"
            "goal tasks only:\n"
@@ -671,6 +674,9 @@ typedef struct train_opts {
     bool goal;
     contrl_her_config her; /* strategy, k and relabel from --her, --relabel */
     bool has_her, has_relabel;
+    /* plain tasks: envs stepped together by a contrl_vec_env on threads */
+    uint32_t envs, threads;
+    bool has_envs, has_threads;
 } train_opts;
 
 /* Growable columns of doubles (the curve's data). */
@@ -1251,6 +1257,12 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
         } else if ((m = flag_value(C, argc, argv, &i, "--buffer", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--buffer", v, 1, MAX_STEPS, &o->buffer);
             o->has_buffer = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--envs", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u32(C, "--envs", v, 1, 256, &o->envs);
+            o->has_envs = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--threads", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE : parse_u32(C, "--threads", v, 1, 64, &o->threads);
+            o->has_threads = true;
         } else if ((m = flag_value(C, argc, argv, &i, "--log-every", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--log-every", v, 1, MAX_STEPS, &o->log_every);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -1295,6 +1307,9 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
             return library_error("cannot create the task", st);
         o->goal = true;
     }
+    if (o->goal && (o->has_envs || o->has_threads))
+        return usage_error(C, "--envs and --threads apply only to plain tasks, not the goal task "
+                              "'%s'", o->task);
     if (!o->goal && (o->has_her || o->has_relabel))
         return usage_error(C, "%s applies only to goal tasks (%s), not '%s'",
                            o->has_her ? "--her" : "--relabel", goal_task_list(tasks, sizeof tasks),
@@ -1310,6 +1325,7 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
  * contrl_env task, a HER learner on a goal task. */
 typedef struct learner {
     contrl_env env, eval_env;
+    contrl_vec_env *vec; /* --envs N > 1: N more instances, stepped together */
     contrl_goal_env goal_env, goal_eval_env;
     contrl_agent *agent;
     contrl_her *her;
@@ -1326,7 +1342,25 @@ static contrl_status make_tasks(const train_opts *o, learner *l)
     }
     if ((st = env_make(o->task, &l->env)) != CONTRL_OK)
         return st;
-    return env_make(o->task, &l->eval_env);
+    if ((st = env_make(o->task, &l->eval_env)) != CONTRL_OK)
+        return st;
+    if (o->envs <= 1)
+        return CONTRL_OK;
+    contrl_env *envs = calloc(o->envs, sizeof *envs);
+    if (envs == NULL)
+        return contrl_set_error(CONTRL_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < o->envs && st == CONTRL_OK; i++)
+        st = env_make(o->task, &envs[i]);
+    if (st == CONTRL_OK) {
+        contrl_vec_env_config vc = contrl_vec_env_config_default();
+        vc.threads = o->threads > 0 ? o->threads : 1;
+        st = contrl_vec_env_create(envs, o->envs, &vc, &l->vec);
+    }
+    if (st != CONTRL_OK) /* on success the vec env owns them and zeroed these */
+        for (uint32_t i = 0; i < o->envs; i++)
+            contrl_env_close(&envs[i]);
+    free(envs);
+    return st;
 }
 
 /* The agent, or on a goal task the HER learner around it, for the task's
@@ -1368,6 +1402,7 @@ static void learner_free(learner *l)
 {
     contrl_her_destroy(l->her);
     contrl_agent_destroy(l->agent);
+    contrl_vec_env_destroy(l->vec);
     contrl_goal_env_close(&l->goal_eval_env);
     contrl_goal_env_close(&l->goal_env);
     contrl_env_close(&l->eval_env);
@@ -1539,7 +1574,8 @@ static int cmd_train(int argc, char **argv)
         lc.progress_interval = 1;
         lc.callback = on_progress;
         lc.user = &r;
-        learn_st = contrl_agent_learn_ex(l.agent, &l.env, o.steps, &lc);
+        learn_st = l.vec != NULL ? contrl_agent_learn_vec(l.agent, l.vec, o.steps, &lc)
+                                 : contrl_agent_learn_ex(l.agent, &l.env, o.steps, &lc);
     }
     end_line(&r);
     bool interrupted = g_interrupted != 0;

@@ -267,6 +267,22 @@ else
     not_ok "eval_of_a_missing_checkpoint_is_a_library_error" "status $status" "$(cat "$tmp/err")"
 fi
 
+# ---- vectorised stepping: --envs N --threads T --------------------------------
+# The same run on 1 and 2 threads writes byte-identical checkpoints.
+run train td3 pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --envs 3 --threads 1 --quiet --out "$tmp/vec1"
+s1=$status
+run train td3 pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --envs 3 --threads 2 --quiet --out "$tmp/vec2"
+if [ $s1 -eq 0 ] && [ $status -eq 0 ] && [ -s "$tmp/vec1/agent.safetensors" ] &&
+   cmp -s "$tmp/vec1/agent.safetensors" "$tmp/vec2/agent.safetensors"; then
+    ok "train_with_envs_on_1_and_2_threads_writes_identical_checkpoints"
+else
+    not_ok "train_with_envs_on_1_and_2_threads_writes_identical_checkpoints" "status $s1 $status"
+fi
+expect_usage_error "train_envs_on_a_goal_task_is_a_usage_error" train td3 pointreach-2 --envs 2 --out "$tmp/bad"
+expect_usage_error "train_envs_0_is_a_usage_error" train td3 pendulum --envs 0 --out "$tmp/bad"
+
 # ---- goal tasks: HER --------------------------------------------------------
 # tests/her's setup (TD3, 64,64, batch 256, lr 1e-3, gamma 0.98, future:4) is
 # the goal-task default; it reaches 96-100% on pointreach-2 in 4000 steps for
