@@ -518,6 +518,57 @@ START_TEST(models_compile_concurrently)
 }
 END_TEST
 
+/* ---- vectorised stepping ---------------------------------------------------------
+ * MuJoCo envs in a contrl_vec_env: the same trajectories on 1 and 2
+ * threads, automatic resets included (Hopper's episodes end early under
+ * random actions). */
+static void run_vec(uint32_t threads, float *trace, size_t trace_len)
+{
+    enum { N = 4 };
+    contrl_env envs[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(contrl_mj_make("hopper", NULL, &envs[i]), CONTRL_OK);
+    const uint32_t O = envs[0].obs_dim, A = envs[0].action_dim;
+    contrl_vec_env_config cfg = contrl_vec_env_config_default();
+    cfg.threads = threads;
+    contrl_vec_env *v = NULL;
+    ck_assert_int_eq(contrl_vec_env_create(envs, N, &cfg, &v), CONTRL_OK);
+    ck_assert_int_eq(contrl_vec_env_reset(v, 11), CONTRL_OK);
+    float actions[N * 3], next[N * 11], rew[N];
+    bool term[N], trunc[N];
+    ck_assert_uint_eq(A, 3);
+    ck_assert_uint_eq(O, 11);
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 5);
+    size_t k = 0;
+    int ends = 0;
+    for (int t = 0; t < 150; t++) {
+        for (int i = 0; i < N * 3; i++)
+            actions[i] = 2.0f * contrl_rng_uniform(&rng) - 1.0f;
+        ck_assert_int_eq(contrl_vec_env_step(v, actions, next, rew, term, trunc), CONTRL_OK);
+        for (int i = 0; i < N; i++) {
+            ends += term[i] || trunc[i];
+            if (k < trace_len)
+                trace[k++] = rew[i];
+        }
+        const float *obs = contrl_vec_env_obs(v);
+        for (uint32_t i = 0; i < N * O && k < trace_len; i++)
+            trace[k++] = obs[i];
+    }
+    ck_assert_int_gt(ends, 0);
+    contrl_vec_env_destroy(v);
+}
+
+START_TEST(vec_env_of_mujoco_envs_is_identical_on_1_and_2_threads)
+{
+    enum { LEN = 150 * (4 + 4 * 11) };
+    static float a[LEN], b[LEN];
+    run_vec(1, a, LEN);
+    run_vec(2, b, LEN);
+    ck_assert_mem_eq(a, b, sizeof a);
+}
+END_TEST
+
 /* ---- allocator -------------------------------------------------------------- */
 
 typedef struct counting {
@@ -588,6 +639,7 @@ int main(void)
     tcase_add_test(tc, unknown_task_name_lists_the_known_ones);
     tcase_add_test(tc, envs_in_separate_threads_match_sequential_runs);
     tcase_add_test(tc, models_compile_concurrently);
+    tcase_add_test(tc, vec_env_of_mujoco_envs_is_identical_on_1_and_2_threads);
     tcase_add_test(tc, env_memory_comes_from_the_given_allocator_and_failure_is_clean);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
