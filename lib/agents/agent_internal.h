@@ -110,4 +110,22 @@ contrl_status contrl__agent_load_st(const contrl__st_file *f, const char *path,
 /* agent.c */
 void contrl__agent_to_env_units(const contrl_agent *a, const float *in, float *out);
 
+/* ---- shared by the training loops (learn.c, learn_vec.c) ---------------- */
+
+/* Episodes averaged in progress reports, and the seed of the first
+ * evaluation episode (far from the training ones; both loops evaluate on
+ * the same episodes). */
+enum { CONTRL__LEARN_RECENT = 10 };
+#define CONTRL__LEARN_EVAL_SEED 0x5eed0000e7a10000ull
+
+/* Monotonic seconds. */
+double contrl__learn_now(void);
+
+/* Fill *p for a report at env step t (episodes finished so far, the last
+ * CONTRL__LEARN_RECENT returns in the ring `recent`, the learn call's start
+ * time t0) and call cfg->callback; returns its result (non-zero: stop). */
+int contrl__learn_report(const contrl_agent *a, const contrl_learn_config *cfg, contrl_progress *p,
+                         uint64_t t, uint64_t episodes, const double *recent, bool is_eval,
+                         double t0);
+
 #endif /* CONTRL_AGENT_INTERNAL_H */

@@ -6,13 +6,36 @@
 
 #include "agent_internal.h"
 
-enum { RECENT = 10 }; /* episodes averaged in progress reports */
+enum { RECENT = CONTRL__LEARN_RECENT };
 
-static double now_s(void)
+double contrl__learn_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int contrl__learn_report(const contrl_agent *a, const contrl_learn_config *cfg, contrl_progress *p,
+                         uint64_t t, uint64_t episodes, const double *recent, bool is_eval,
+                         double t0)
+{
+    p->step = t;
+    p->agent_steps = a->steps;
+    p->episodes = episodes;
+    if (episodes > 0) {
+        p->last_return = recent[(episodes - 1) % RECENT];
+        uint64_t n = episodes < RECENT ? episodes : RECENT;
+        double s = 0.0;
+        for (uint64_t i = 0; i < n; i++)
+            s += recent[i];
+        p->mean_return = s / (double)n;
+    }
+    p->is_eval = is_eval;
+    p->seconds = contrl__learn_now() - t0;
+    p->steps_per_s = p->seconds > 0.0 ? (double)t / p->seconds : 0.0;
+    p->stats = a->stats;
+    p->stats.updates = a->updates;
+    return cfg->callback(p, cfg->user);
 }
 
 static contrl_learn_config learn_defaults(void)
@@ -102,8 +125,7 @@ contrl_status contrl_agent_learn(contrl_agent *a, contrl_env *env, uint64_t step
     return contrl_agent_learn_ex(a, env, steps, &c);
 }
 
-/* Evaluation episodes use seeds far from the training ones. */
-#define EVAL_SEED 0x5eed0000e7a10000ull
+#define EVAL_SEED CONTRL__LEARN_EVAL_SEED
 
 contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t steps,
                                     const contrl_learn_config *cfg_in)
@@ -140,7 +162,7 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
     memset(&p, 0, sizeof p);
     p.total_steps = steps;
     p.last_return = p.mean_return = p.eval_mean = p.eval_std = NAN;
-    const double t0 = now_s();
+    const double t0 = contrl__learn_now();
 
     for (uint64_t t = 1; t <= steps; t++) {
         if (!in_episode) {
@@ -185,26 +207,8 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
                                &p.eval_std)) != CONTRL_OK)
                 return st;
         }
-        if (report) {
-            p.step = t;
-            p.agent_steps = a->steps;
-            p.episodes = episodes;
-            if (episodes > 0) {
-                p.last_return = recent[(episodes - 1) % RECENT];
-                uint64_t n = episodes < RECENT ? episodes : RECENT;
-                double s = 0.0;
-                for (uint64_t i = 0; i < n; i++)
-                    s += recent[i];
-                p.mean_return = s / (double)n;
-            }
-            p.is_eval = eval_now;
-            p.seconds = now_s() - t0;
-            p.steps_per_s = p.seconds > 0.0 ? (double)t / p.seconds : 0.0;
-            p.stats = a->stats;
-            p.stats.updates = a->updates;
-            if (cfg.callback(&p, cfg.user) != 0)
-                break;
-        }
+        if (report && contrl__learn_report(a, &cfg, &p, t, episodes, recent, eval_now, t0) != 0)
+            break;
     }
     return CONTRL_OK;
 }

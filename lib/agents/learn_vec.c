@@ -7,22 +7,12 @@
  * live in the vec env (contrl__vec_scratch): learning allocates nothing. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../env/vec_env_internal.h"
 #include "agent_internal.h"
 
-enum { RECENT = 10 }; /* episodes averaged in progress reports, as learn.c */
-
-/* learn.c's evaluation seed: both loops evaluate on the same episodes. */
-#define EVAL_SEED 0x5eed0000e7a10000ull
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+enum { RECENT = CONTRL__LEARN_RECENT };
+#define EVAL_SEED CONTRL__LEARN_EVAL_SEED
 
 /* An update round is due every `k`-th env step: did (prev, t] cross one? */
 static bool crossed(uint64_t prev, uint64_t t, uint64_t k)
@@ -116,7 +106,7 @@ contrl_status contrl_agent_learn_vec(contrl_agent *a, contrl_vec_env *venv, uint
     memset(&p, 0, sizeof p);
     p.total_steps = steps;
     p.last_return = p.mean_return = p.eval_mean = p.eval_std = NAN;
-    const double t0 = now_s();
+    const double t0 = contrl__learn_now();
 
     for (uint64_t t = 0; t < steps;) {
         memcpy(s->obs, contrl_vec_env_obs(venv), (size_t)n * O * sizeof(float));
@@ -168,26 +158,8 @@ contrl_status contrl_agent_learn_vec(contrl_agent *a, contrl_vec_env *venv, uint
             (st = contrl_agent_evaluate(a, cfg.eval_env, cfg.eval_episodes, EVAL_SEED,
                                         &p.eval_mean, &p.eval_std)) != CONTRL_OK)
             return st;
-        if (report) {
-            p.step = t;
-            p.agent_steps = a->steps;
-            p.episodes = episodes;
-            if (episodes > 0) {
-                p.last_return = recent[(episodes - 1) % RECENT];
-                uint64_t m = episodes < RECENT ? episodes : RECENT;
-                double sum = 0.0;
-                for (uint64_t i = 0; i < m; i++)
-                    sum += recent[i];
-                p.mean_return = sum / (double)m;
-            }
-            p.is_eval = eval_now;
-            p.seconds = now_s() - t0;
-            p.steps_per_s = p.seconds > 0.0 ? (double)t / p.seconds : 0.0;
-            p.stats = a->stats;
-            p.stats.updates = a->updates;
-            if (cfg.callback(&p, cfg.user) != 0)
-                break;
-        }
+        if (report && contrl__learn_report(a, &cfg, &p, t, episodes, recent, eval_now, t0) != 0)
+            break;
     }
     return CONTRL_OK;
 }
