@@ -26,22 +26,6 @@ typedef struct mj_env {
 
 static void env_destroy(void *user);
 
-static int unstable_warnings(const mjData *d)
-{
-    return d->warning[mjWARN_BADQPOS].number + d->warning[mjWARN_BADQVEL].number +
-           d->warning[mjWARN_BADQACC].number + d->warning[mjWARN_BADCTRL].number;
-}
-
-static bool state_finite(const mjModel *m, const mjData *d)
-{
-    for (int i = 0; i < m->nq; i++)
-        if (!isfinite(d->qpos[i]))
-            return false;
-    for (int i = 0; i < m->nv; i++)
-        if (!isfinite(d->qvel[i]))
-            return false;
-    return true;
-}
 
 static void observe(mj_env *e, float *obs)
 {
@@ -68,7 +52,7 @@ static bool healthy(const mj_env *e)
     const contrl_mj_task *t = &e->task;
     const mjModel *m = e->h.m;
     const mjData *d = e->h.d;
-    if (!state_finite(m, d))
+    if (!contrl_mj__state_finite(m, d))
         return false;
     if (t->healthy_z_qpos >= 0) {
         double z = d->qpos[t->healthy_z_qpos];
@@ -176,14 +160,14 @@ static contrl_status env_step(void *user, const float *action, float *next_obs, 
         e->x_before = forward_x(e);
     for (uint32_t i = 0; i < e->act_dim; i++)
         d->ctrl[i] = action[i];
-    const int warnings = unstable_warnings(d);
+    const int warnings = contrl_mj__unstable_warnings(d);
     for (uint32_t k = 0; k < e->task.frame_skip; k++)
         mj_step(m, d);
     if (e->task.post_constraint)
         mj_rnePostConstraint(m, d);
     e->t++;
 
-    if (unstable_warnings(d) != warnings || !state_finite(m, d)) {
+    if (contrl_mj__unstable_warnings(d) != warnings || !contrl_mj__state_finite(m, d)) {
         /* MuJoCo has reset mjData (bad qacc) or the state is garbage: end
          * the episode on the last good observation. */
         e->unstable++;

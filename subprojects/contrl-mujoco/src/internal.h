@@ -84,6 +84,12 @@ void contrl_mj__push_destroy(void *user);
 contrl_status contrl_mj__allocator(const char *func, const contrl_allocator *in,
                                    contrl_allocator *out);
 
+/* Instability, as every env here detects it around a step: the sum of
+ * MuJoCo's bad-qpos/qvel/qacc/ctrl warning counters (compare before and
+ * after), and whether qpos and qvel are all finite. util.c. */
+int contrl_mj__unstable_warnings(const mjData *d);
+bool contrl_mj__state_finite(const mjModel *m, const mjData *d);
+
 /* Uniform double in [lo, hi) and standard normal from a contrl_rng. */
 double contrl_mj__uniform(contrl_rng *rng, double lo, double hi);
 double contrl_mj__normal(contrl_rng *rng);

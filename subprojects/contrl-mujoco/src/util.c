@@ -52,6 +52,23 @@ double contrl_mj__normal(contrl_rng *rng)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+int contrl_mj__unstable_warnings(const mjData *d)
+{
+    return d->warning[mjWARN_BADQPOS].number + d->warning[mjWARN_BADQVEL].number +
+           d->warning[mjWARN_BADQACC].number + d->warning[mjWARN_BADCTRL].number;
+}
+
+bool contrl_mj__state_finite(const mjModel *m, const mjData *d)
+{
+    for (int i = 0; i < m->nq; i++)
+        if (!isfinite(d->qpos[i]))
+            return false;
+    for (int i = 0; i < m->nv; i++)
+        if (!isfinite(d->qvel[i]))
+            return false;
+    return true;
+}
+
 const char *contrl_mj_mujoco_version(void)
 {
     return mj_versionString();

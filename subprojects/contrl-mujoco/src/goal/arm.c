@@ -46,22 +46,6 @@ void contrl_mj__arm_compute_reward(void *user, const float *achieved, const floa
                         : -1.0f;
 }
 
-static int unstable_warnings(const mjData *d)
-{
-    return d->warning[mjWARN_BADQPOS].number + d->warning[mjWARN_BADQVEL].number +
-           d->warning[mjWARN_BADQACC].number;
-}
-
-static bool state_finite(const mjModel *m, const mjData *d)
-{
-    for (int i = 0; i < m->nq; i++)
-        if (!isfinite(d->qpos[i]))
-            return false;
-    for (int i = 0; i < m->nv; i++)
-        if (!isfinite(d->qvel[i]))
-            return false;
-    return true;
-}
 
 /* The arm's controller cancels gravity on its links, as a real arm's does:
  * qfrc_applied = -sum_b J_b^T m_b g over the arm's bodies, with J_b the
@@ -259,7 +243,7 @@ contrl_status contrl_mj__arm_step(void *user, const float *action, float *next_o
         double a = action[i] < -1.0f ? -1.0 : action[i] > 1.0f ? 1.0 : (double)action[i];
         target[i] = ee[i] + ACTION_SCALE * a;
     }
-    const int warnings = unstable_warnings(d);
+    const int warnings = contrl_mj__unstable_warnings(d);
     for (int k = 0; k < CONTRL_MJ__ARM_SUBSTEPS; k++) {
         compensate_gravity(arm);
         mj_step(m, d);
@@ -267,7 +251,7 @@ contrl_status contrl_mj__arm_step(void *user, const float *action, float *next_o
     arm->steps++;
     *terminated = false;
 
-    if (unstable_warnings(d) != warnings || !state_finite(m, d)) {
+    if (contrl_mj__unstable_warnings(d) != warnings || !contrl_mj__state_finite(m, d)) {
         /* MuJoCo reset mjData (bad qpos/qvel/qacc) or the state is garbage:
          * end the episode on the last good observation; its reward is that
          * of the last good achieved goal, so relabelling stays consistent. */
