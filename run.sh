@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-packages="meson ninja-build pkg-config gcc g++ libblis-dev libblis-serial-dev check python3 libmujoco-dev"
+packages="meson ninja-build pkg-config gcc g++ libblis-dev libblis-serial-dev libxsmm-dev check python3 libmujoco-dev"
 
 need_packages() {
     missing=""

@@ -70,7 +70,7 @@ static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size
     contrl_rng_seed(&rng, 1);
     float *a = randv((size_t)(m * k), &rng), *b = randv((size_t)(k * n), &rng);
     float *c = randv((size_t)(m * n), &rng);
-    unsigned char mem[256];
+    _Alignas(64) unsigned char mem[4096];
     contrl__blas *bl = (contrl__blas *)(void *)mem;
     double best = 0.0;
     for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
@@ -105,6 +105,7 @@ static contrl_kernels print_kernels(void)
     printf("libcontrl %s, BLIS %s (its own detection: %s)\n", contrl_version_string(),
            info.blis_version, info.blis_detected);
     printf("kernels: %s (chosen by %s): %s\n", info.name, info.source, info.description);
+    printf("small products: %s\n", info.xsmm != NULL ? info.xsmm : "BLIS (libxsmm not in use)");
     return info.kernels;
 }
 

@@ -48,8 +48,91 @@ static result bench_net(contrl_kernels kernels, int no_matvec)
     return r;
 }
 
-int main(void)
+/* One product of a layer, laid out as lib/nn/net.c passes it: forward
+ * (C = X W, beta 0), dW (C += X^T delta, X read through its transpose) and
+ * dX (C = delta W^T, W read through its transpose). */
+typedef enum { FWD, DW, DX } kind;
+static const char *kind_names[] = {"fwd", "dW", "dX"};
+
+/* GFLOP/s of one product on one path of the skx set (xsmm: AUTO with
+ * libxsmm on, after preparing the kernel as a net does at creation). */
+static double shape_gflops(kind kd, int64_t m, int64_t n, int64_t k, contrl__gemm_path path)
 {
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 3);
+    float *a = randv((size_t)(m * k), &rng), *b = randv((size_t)(k * n), &rng);
+    float *c = randv((size_t)(m * n), &rng), *ws = randv((size_t)(k * n), &rng);
+    _Alignas(64) unsigned char mem[4096];
+    contrl__blas *bl = (contrl__blas *)(void *)mem;
+    if (contrl__blas_init(bl, CONTRL_KERNELS_SKX, "bench") != CONTRL_OK)
+        return 0.0;
+    contrl__blas_set_xsmm(bl, path == CONTRL__PATH_XSMM);
+    if (path == CONTRL__PATH_XSMM && !contrl__blas_uses_xsmm(bl))
+        return 0.0;
+    contrl__blas_set_workspace(bl, ws, (size_t)(k * n));
+    contrl__gemm_path_set(bl, path == CONTRL__PATH_XSMM ? CONTRL__PATH_AUTO : path);
+    const int64_t rsa = kd == DW ? 1 : k, csa = kd == DW ? m : 1;
+    const int64_t rsb = kd == DX ? 1 : n, csb = kd == DX ? k : 1;
+    const float beta = kd == DW ? 1.0f : 0.0f;
+#define PRODUCT contrl__gemm(bl, m, n, k, 1.0f, a, rsa, csa, b, rsb, csb, beta, c, n, 1)
+    contrl__blas_prepare(bl, true);
+    PRODUCT;
+    contrl__blas_prepare(bl, false);
+    double t;
+    TIME_IT(t, 0.02, PRODUCT);
+#undef PRODUCT
+    free(a);
+    free(b);
+    free(c);
+    free(ws);
+    return 2.0 * (double)m * (double)n * (double)k / t * 1e-9;
+}
+
+/* The products of a w0-h-h-w3 net at batch B (forward, dW, dX) on each
+ * path: the measurements behind the libxsmm rule in docs/kernels.md. */
+static void small_shapes(void)
+{
+    static const struct {
+        uint32_t w[4], batch;
+    } nets[] = {{{4, 64, 64, 1}, 100}, {{3, 64, 64, 1}, 100}, {{17, 256, 256, 6}, 256},
+                {{23, 256, 256, 1}, 256}, {{4, 64, 64, 2}, 1000}};
+    printf("GFLOP/s per product as lib/nn/net.c lays it out (skx set; m x n x k; libxsmm "
+           "after preparing the kernel):\n");
+    printf("  %-4s %-16s %9s %9s %9s  %s\n", "", "m x n x k", "BLIS sup", "BLIS pack",
+           "libxsmm", "best");
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        printf("  net %u-%u-%u-%u, batch %u\n", nets[i].w[0], nets[i].w[1], nets[i].w[2],
+               nets[i].w[3], nets[i].batch);
+        for (int l = 0; l < 3; l++)
+            for (int kd = 0; kd < 3; kd++) {
+                const int64_t wi = nets[i].w[l], wo = nets[i].w[l + 1], B = nets[i].batch;
+                if (kd == DX && l == 0)
+                    continue; /* agents' nets need dX of layer 0 only for the actor step */
+                int64_t m = kd == FWD ? B : kd == DW ? wi : B;
+                int64_t n = kd == FWD ? wo : kd == DW ? wo : wi;
+                int64_t k = kd == FWD ? wi : kd == DW ? B : wo;
+                double g[3] = {shape_gflops((kind)kd, m, n, k, CONTRL__PATH_SMALL),
+                               shape_gflops((kind)kd, m, n, k, CONTRL__PATH_LARGE),
+                               shape_gflops((kind)kd, m, n, k, CONTRL__PATH_XSMM)};
+                int best = g[1] > g[0] ? 1 : 0;
+                best = g[2] > g[best] ? 2 : best;
+                char dims[80];
+                snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)m, (long long)n,
+                         (long long)k);
+                printf("  %-4s %-16s %9.1f %9.1f %9.1f  %s\n", kind_names[kd], dims, g[0], g[1],
+                       g[2], best == 2 ? "libxsmm" : best == 1 ? "BLIS pack" : "BLIS sup");
+            }
+    }
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "shapes") == 0) {
+        print_kernels();
+        small_shapes();
+        return 0;
+    }
     contrl_blas_info info = {.size = sizeof info};
     contrl_blas_query(print_kernels(), &info);
     printf("one thread; figures are medians of 5 timed rounds\n\n");

@@ -157,6 +157,10 @@ typedef struct contrl_blas_info {
     const char *blis_detected;   /* what BLIS's own detection would use */
     int cpu_avx512f;             /* CPU feature flags seen by libcontrl, 0 or 1 */
     int cpu_avx2_fma;
+    /* "libxsmm 1.17 (JIT cpx)" when the set runs small products on
+     * libxsmm's JIT kernels (a build with libxsmm, its JIT at the set's
+     * instruction level, and CONTRL_XSMM not "0"/"off"), else NULL */
+    const char *xsmm;
 } contrl_blas_info;
 
 /* Resolve `requested` as a handle created with it would, and describe the

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "blas.h"
+#if CONTRL_HAVE_XSMM
+#include "xsmm.h"
+#endif
 
 /* Context initialisers of BLIS's sub-configurations. They are part of the
  * static archive but not of blis.h. */
@@ -21,7 +24,7 @@ void bli_cntx_init_zen3(cntx_t *cntx);
 void bli_cntx_init_haswell(cntx_t *cntx);
 void bli_cntx_init_generic(cntx_t *cntx);
 
-enum { N_SETS = 6, SMALL_SIDE = 32 };
+enum { N_SETS = 6, SMALL_SIDE = 32, XSMM_CACHE = 32 };
 
 typedef struct kernel_set {
     const char *name;
@@ -30,6 +33,8 @@ typedef struct kernel_set {
     void (*init_large)(cntx_t *); /* NULL: BLIS's own choice */
     void (*init_small)(cntx_t *);
     contrl__matvec_fn matvec;     /* NULL: BLIS for every product */
+    int xsmm_level;               /* libxsmm JIT level it takes (2 AVX-512, 1 AVX2), 0 never */
+    const char *description_xsmm; /* description when libxsmm is used */
 } kernel_set;
 
 static const kernel_set sets[N_SETS] = {
@@ -37,12 +42,18 @@ static const kernel_set sets[N_SETS] = {
                             "BLIS skx (AVX-512) for large products, BLIS zen3 sup for "
                             "small or skinny ones, libcontrl AVX-512 code for 1-4 rows",
                             1, 1, bli_cntx_init_skx, bli_cntx_init_zen3,
-                            contrl__matvec_avx512},
+                            contrl__matvec_avx512, 2,
+                            "libxsmm JIT (AVX-512) for small products of 5 or more rows, "
+                            "BLIS skx (AVX-512) for large products, BLIS zen3 sup for the "
+                            "other small ones, libcontrl AVX-512 code for 1-4 rows"},
     [CONTRL_KERNELS_ZEN3] = {"zen3",
                              "BLIS zen3 (AVX2, with its sup path) for every product, "
                              "libcontrl AVX2 code for 1-4 rows",
                              0, 1, bli_cntx_init_zen3, bli_cntx_init_zen3,
-                             contrl__matvec_avx2},
+                             contrl__matvec_avx2, 1,
+                             "libxsmm JIT (AVX2) for small products of 5 or more rows, "
+                             "BLIS zen3 (AVX2, with its sup path) for the others, "
+                             "libcontrl AVX2 code for 1-4 rows"},
     [CONTRL_KERNELS_HASWELL] = {"haswell",
                                 "BLIS haswell (AVX2) for every product, libcontrl AVX2 "
                                 "code for 1-4 rows",
@@ -61,6 +72,7 @@ static const kernel_set sets[N_SETS] = {
 static cntx_t contexts[N_SETS][2];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int have_avx512f, have_avx2_fma;
+static int xsmm_level; /* what libxsmm's JIT targets here: 2 AVX-512, 1 AVX2, 0 none/absent */
 
 static void init_once(void)
 {
@@ -68,6 +80,9 @@ static void init_once(void)
     __builtin_cpu_init();
     have_avx512f = __builtin_cpu_supports("avx512f") != 0;
     have_avx2_fma = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0;
+#if CONTRL_HAVE_XSMM
+    xsmm_level = contrl__xsmm_init();
+#endif
     for (int s = 1; s < N_SETS; s++) {
         if ((sets[s].needs_avx512f && !have_avx512f) ||
             (sets[s].needs_avx2_fma && !have_avx2_fma))
@@ -82,11 +97,26 @@ static void init_once(void)
     }
 }
 
+/* One libxsmm kernel, keyed by its column-major parameters. */
+typedef struct xsmm_entry {
+    int32_t M, N, K, lda, ldb, ldc;
+    bool trans_b, beta0;
+#if CONTRL_HAVE_XSMM
+    contrl__xsmm_kernel kernel;
+#endif
+} xsmm_entry;
+
 struct contrl__blas {
     const kernel_set *set;
     contrl_kernels kernels;
     const char *source;
     contrl__gemm_path path;
+    bool xsmm;       /* libxsmm for the small products it has a kernel for */
+    bool preparing;  /* between contrl__blas_prepare(b, true) and (b, false) */
+    uint32_t n_xsmm;
+    float *ws;       /* caller's workspace for transposed copies of B */
+    size_t ws_len;
+    xsmm_entry xsmm_kernels[XSMM_CACHE];
     rntm_t rntm;
 };
 
@@ -134,6 +164,16 @@ static contrl_status resolve(contrl_kernels requested, const char *func,
     return CONTRL_OK;
 }
 
+/* libxsmm runs a set's small products when it is built in, its JIT targets
+ * the set's instruction level, and CONTRL_XSMM is not "0" or "off". */
+static bool xsmm_wanted(const kernel_set *set)
+{
+    if (set->xsmm_level == 0 || set->xsmm_level != xsmm_level)
+        return false;
+    const char *env = getenv("CONTRL_XSMM");
+    return env == NULL || (strcmp(env, "0") != 0 && strcmp(env, "off") != 0);
+}
+
 contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const char *func)
 {
     contrl_kernels k = CONTRL_KERNELS_AUTO;
@@ -145,6 +185,11 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->kernels = k;
     b->source = source;
     b->path = CONTRL__PATH_AUTO;
+    b->xsmm = xsmm_wanted(b->set);
+    b->preparing = false;
+    b->n_xsmm = 0;
+    b->ws = NULL;
+    b->ws_len = 0;
     bli_rntm_init(&b->rntm);
     bli_rntm_set_num_threads(1, &b->rntm);
     return CONTRL_OK;
@@ -158,6 +203,32 @@ contrl_kernels contrl__blas_kernels(const contrl__blas *b)
 void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path)
 {
     b->path = path;
+}
+
+bool contrl__blas_uses_xsmm(const contrl__blas *b)
+{
+    return b->xsmm;
+}
+
+void contrl__blas_set_xsmm(contrl__blas *b, bool on)
+{
+    b->xsmm = on && xsmm_level != 0;
+}
+
+void contrl__blas_prepare(contrl__blas *b, bool on)
+{
+    b->preparing = on;
+}
+
+void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len)
+{
+    b->ws = ws;
+    b->ws_len = ws != NULL ? len : 0;
+}
+
+uint32_t contrl__blas_xsmm_kernels(const contrl__blas *b)
+{
+    return b->n_xsmm;
 }
 
 contrl_status contrl_blas_query(contrl_kernels requested, contrl_blas_info *info)
@@ -182,8 +253,98 @@ contrl_status contrl_blas_query(contrl_kernels requested, contrl_blas_info *info
     out.blis_detected = bli_arch_string(bli_arch_query_id());
     out.cpu_avx512f = have_avx512f;
     out.cpu_avx2_fma = have_avx2_fma;
+    out.xsmm = NULL;
+#if CONTRL_HAVE_XSMM
+    if (xsmm_wanted(&sets[k])) {
+        out.description = sets[k].description_xsmm;
+        out.xsmm = contrl__xsmm_name();
+    }
+#endif
     memcpy(info, &out, out.size);
     return CONTRL_OK;
+}
+
+/* The shapes libxsmm takes when it is on (docs/kernels.md has the
+ * measurements behind the rule). */
+static bool xsmm_shape(int64_t m, int64_t n, int64_t k, int64_t rsb, int64_t csb)
+{
+    /* One output column (a critic's last layer): BLIS sup is 2x faster
+     * (100x1x64: 17 vs 7 GFLOP/s). B read through its transpose needs a
+     * copy, which outweighs libxsmm's gain above 128x128 (256x256x256 dX:
+     * BLIS packed 92, libxsmm 57). Measured up to 1024 on each side. */
+    const bool copy_b = csb != 1 && rsb == 1;
+    return n >= 2 && m <= 1024 && n <= 1024 && k <= 1024 && !(copy_b && n * k > 128 * 128);
+}
+
+/* Row-major C[m,n] = A B + beta C is column-major C^T = B^T A^T: libxsmm's
+ * M, N, K are our n, m, k, its A is our B and its B our A. Our B must have a
+ * unit column stride (else it is first copied, transposed, into the
+ * workspace: libxsmm 1.17 cannot JIT a transposed A), our A a unit column
+ * or row stride (the latter is libxsmm's TRANS_B), C a unit column stride;
+ * alpha 1, beta 0 or 1. Runs the product and returns true if a kernel is
+ * cached, or may be dispatched (`dispatch`: while preparing, or on the
+ * forced path); false leaves C untouched for BLIS. */
+static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int64_t k,
+                      float alpha, const float *a, int64_t rsa, int64_t csa, const float *bm,
+                      int64_t rsb, int64_t csb, float beta, float *c, int64_t rsc, int64_t csc)
+{
+#if CONTRL_HAVE_XSMM
+    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || csc != 1 || k == 0 ||
+        m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || rsc > INT32_MAX)
+        return false;
+    xsmm_entry key = {.M = (int32_t)n, .N = (int32_t)m, .K = (int32_t)k, .ldc = (int32_t)rsc,
+                      .beta0 = beta == 0.0f};
+    bool copy_b = false;
+    if (csb == 1 && rsb >= n && rsb <= INT32_MAX) {
+        key.lda = (int32_t)rsb;
+    } else if (rsb == 1 && (uint64_t)(n * k) <= b->ws_len) {
+        copy_b = true;
+        key.lda = (int32_t)n;
+    } else {
+        return false;
+    }
+    if (csa == 1 && rsa >= k && rsa <= INT32_MAX) {
+        key.ldb = (int32_t)rsa;
+    } else if (rsa == 1 && csa >= m && csa <= INT32_MAX) {
+        key.ldb = (int32_t)csa;
+        key.trans_b = true;
+    } else {
+        return false;
+    }
+    if (rsc < n)
+        return false;
+    const xsmm_entry *e = NULL;
+    for (uint32_t i = 0; i < b->n_xsmm && e == NULL; i++) {
+        const xsmm_entry *x = &b->xsmm_kernels[i];
+        if (x->M == key.M && x->N == key.N && x->K == key.K && x->lda == key.lda &&
+            x->ldb == key.ldb && x->ldc == key.ldc && x->trans_b == key.trans_b &&
+            x->beta0 == key.beta0)
+            e = x;
+    }
+    if (e == NULL) {
+        if (!dispatch || !contrl__xsmm_dispatch(key.M, key.N, key.K, key.lda, key.ldb, key.ldc,
+                                                key.trans_b, key.beta0, &key.kernel))
+            return false;
+        if (b->preparing && b->n_xsmm < XSMM_CACHE)
+            b->xsmm_kernels[b->n_xsmm++] = key;
+        e = &key;
+    }
+    const float *src = bm;
+    if (copy_b) {
+        /* ws[p, j] = B[p, j], row-major [k, n] (a 16x16-tiled loop measured
+         * no faster in a whole TD3 run) */
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t p = 0; p < k; p++)
+                b->ws[p * n + j] = bm[p + j * csb];
+        src = b->ws;
+    }
+    contrl__xsmm_run(e->kernel, src, a, c);
+    return true;
+#else
+    (void)b, (void)dispatch, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)rsa;
+    (void)csa, (void)bm, (void)rsb, (void)csb, (void)beta, (void)c, (void)rsc, (void)csc;
+    return false;
+#endif
 }
 
 void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -195,6 +356,15 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
         return;
     contrl__gemm_path path = b->path;
     int matvec_ok = b->set->matvec != NULL && m <= CONTRL__MATVEC_MAX_M && csb == 1 && csc == 1;
+    if (path == CONTRL__PATH_XSMM) {
+        if (xsmm_level != 0 &&
+            xsmm_gemm(b, true, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))
+            return;
+        path = CONTRL__PATH_SMALL;
+    }
+    if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok && xsmm_shape(m, n, k, rsb, csb) &&
+        xsmm_gemm(b, b->preparing, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))
+        return;
     if (path == CONTRL__PATH_AUTO) {
         /* Packing pays off once both sides are wide, or the shared dimension
          * is long enough to amortise it (measured: 256x64x64 runs 2.6x

@@ -6,7 +6,9 @@
 #ifndef CONTRL_BLAS_H
 #define CONTRL_BLAS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 
 #include "internal.h"
 
@@ -42,9 +44,25 @@ typedef enum contrl__gemm_path {
     CONTRL__PATH_AUTO = 0,
     CONTRL__PATH_MATVEC, /* hand-written code (only m <= 4, unit col strides) */
     CONTRL__PATH_SMALL,  /* BLIS small-matrix context */
-    CONTRL__PATH_LARGE   /* BLIS large-matrix context */
+    CONTRL__PATH_LARGE,  /* BLIS large-matrix context */
+    CONTRL__PATH_XSMM    /* libxsmm, JIT-compiled on the call (tests and benchmarks);
+                            BLIS small where libxsmm cannot run the product */
 } contrl__gemm_path;
 void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path);
+
+/* libxsmm (built with -Dxsmm, docs/kernels.md). In AUTO, a product whose
+ * shape the rule gives to libxsmm runs on a kernel of b's own cache, and
+ * only kernels JIT-compiled while preparing are in that cache: an owner
+ * runs every product it will need once between contrl__blas_prepare(b,
+ * true) and (b, false), at creation, so that later calls neither compile
+ * nor allocate; anything else goes to BLIS. Products whose B has a unit row
+ * stride (B^T of a row-major matrix) are copied transposed into the
+ * workspace first, and need n*k floats of it (else BLIS runs them). */
+bool contrl__blas_uses_xsmm(const contrl__blas *b);
+void contrl__blas_set_xsmm(contrl__blas *b, bool on); /* on only if available */
+void contrl__blas_prepare(contrl__blas *b, bool on);
+void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len);
+uint32_t contrl__blas_xsmm_kernels(const contrl__blas *b); /* cached kernels */
 
 /* Small-batch kernels (matvec.c): C[m,n] = alpha A B + beta C for m <= 4,
  * B with unit column stride, C with unit column stride. */

@@ -662,6 +662,110 @@ START_TEST(gemm_with_empty_dimensions_writes_only_beta_c)
 }
 END_TEST
 
+/* ---- libxsmm --------------------------------------------------------------- */
+
+/* The libxsmm path (lib/blas/xsmm.c) against the reference on odd shapes,
+ * padded leading dimensions and A and B read through their transposes,
+ * beta 0 (C starts as NaN) and 1. Each product is prepared on a fresh
+ * handle as a net does at creation: it must then hold a kernel exactly when
+ * the documented rule gives the product to libxsmm (C with unit column
+ * stride, n >= 2, a transposed B no larger than 128x128), and a second,
+ * cached run must give the same bits. Loop over SKX and ZEN3, the sets that
+ * can use libxsmm; a set that does not here is reported, not failed. */
+START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
+{
+    const contrl_kernels set = (contrl_kernels)_i;
+    contrl__blas *b = blas_alloc();
+    if (contrl__blas_init(b, set, "test_blas") != CONTRL_OK || !contrl__blas_uses_xsmm(b)) {
+        if (!CONTRL_HAVE_XSMM)
+            ck_assert(set_runs_here(set) ? !contrl__blas_uses_xsmm(b) : 1);
+        fprintf(stderr, "set %s: libxsmm not in use here, not run\n", set_names[set]);
+        free(b);
+        return;
+    }
+    static const int64_t ms[] = {5, 7, 17, 33, 100}, ns[] = {1, 2, 3, 15, 17, 63, 65, 130};
+    static const int64_t ks[] = {1, 3, 17, 64, 100, 129};
+    enum { NM = 5, NN = 8, NK = 6, PA = 3, PB = 5, PC = 4 };
+    const int64_t M = 100, N = 130, K = 129;
+    float *sa = malloc(mat_cap(M, K, PA) * sizeof(float));
+    float *sb = malloc(mat_cap(K, N, PB) * sizeof(float));
+    float *sc1 = malloc(mat_cap(M, N, PC) * sizeof(float));
+    float *sc2 = malloc(mat_cap(M, N, PC) * sizeof(float));
+    float *ws = malloc((size_t)(K * N) * sizeof(float));
+    float *da = malloc((size_t)(M * K) * sizeof(float)), *db = malloc((size_t)(K * N) * sizeof(float));
+    float *dc = malloc((size_t)(M * N) * sizeof(float)), *want = malloc((size_t)(M * N) * sizeof(float));
+    ck_assert(sa && sb && sc1 && sc2 && ws && da && db && dc && want);
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 9000 + (uint64_t)set);
+    long cases = 0, on_xsmm = 0;
+    char msg[256];
+    for (int im = 0; im < NM; im++)
+        for (int in = 0; in < NN; in++)
+            for (int ik = 0; ik < NK; ik++)
+                for (int lay = 0; lay < 8; lay++)
+                    for (int bt = 0; bt < 2; bt++) {
+                        const int64_t m = ms[im], n = ns[in], k = ks[ik];
+                        const enum layout la = lay & 1, lb = (lay >> 1) & 1, lc = (lay >> 2) & 1;
+                        const float beta = (float)bt;
+                        const float amax = fill_random(da, (size_t)(m * k), &rng);
+                        const float bmax = fill_random(db, (size_t)(k * n), &rng);
+                        const float cmax = fill_random(dc, (size_t)(m * n), &rng);
+                        if (beta == 0.0f)
+                            fill_value(dc, (size_t)(m * n), NAN);
+                        memcpy(want, dc, (size_t)(m * n) * sizeof(float));
+                        contrl__gemm_ref(m, n, k, 1.0f, da, k, 1, db, n, 1, beta, want, n, 1);
+                        matrix A = mat_view(sa, m, k, la, PA, PAD_BITS);
+                        matrix B = mat_view(sb, k, n, lb, PB, PAD_BITS);
+                        matrix C1 = mat_view(sc1, m, n, lc, PC, CANARY_BITS);
+                        matrix C2 = mat_view(sc2, m, n, lc, PC, CANARY_BITS);
+                        mat_load(&A, da);
+                        mat_load(&B, db);
+                        mat_load(&C1, dc);
+                        mat_load(&C2, dc);
+                        ck_assert_int_eq(contrl__blas_init(b, set, "test_blas"), CONTRL_OK);
+                        contrl__blas_set_workspace(b, ws, (size_t)(K * N));
+                        contrl__blas_prepare(b, true);
+                        contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, A.cs, B.p, B.rs, B.cs, beta,
+                                     C1.p, C1.rs, C1.cs);
+                        contrl__blas_prepare(b, false);
+                        const bool expect = lc == ROW_MAJOR && n >= 2 &&
+                                            (lb == ROW_MAJOR || n * k <= 128 * 128);
+                        const uint32_t got = contrl__blas_xsmm_kernels(b);
+                        ck_assert_msg(got == (expect ? 1u : 0u),
+                                      "set %s %lldx%lldx%lld A %s B %s C %s: %u kernels, "
+                                      "expected %d",
+                                      set_names[set], (long long)m, (long long)n, (long long)k,
+                                      la ? "col" : "row", lb ? "col" : "row",
+                                      lc ? "col" : "row", got, expect);
+                        contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, A.cs, B.p, B.rs, B.cs, beta,
+                                     C2.p, C2.rs, C2.cs);
+                        const float tol = tolerance(k, 1.0f, amax, bmax, beta, cmax);
+                        ck_assert_msg(check_result(&C1, want, tol, msg, sizeof msg),
+                                      "set %s %lldx%lldx%lld A %s B %s C %s beta %g: %s",
+                                      set_names[set], (long long)m, (long long)n, (long long)k,
+                                      la ? "col" : "row", lb ? "col" : "row",
+                                      lc ? "col" : "row", (double)beta, msg);
+                        ck_assert_msg(memcmp(C1.buf, C2.buf, C1.len * sizeof(float)) == 0,
+                                      "set %s %lldx%lldx%lld: the cached kernel's bits differ",
+                                      set_names[set], (long long)m, (long long)n, (long long)k);
+                        cases++;
+                        on_xsmm += expect;
+                    }
+    ck_assert_int_eq(cases, (long)NM * NN * NK * 8 * 2);
+    ck_assert(on_xsmm > cases / 4);
+    free(sa);
+    free(sb);
+    free(sc1);
+    free(sc2);
+    free(ws);
+    free(da);
+    free(db);
+    free(dc);
+    free(want);
+    free(b);
+}
+END_TEST
+
 /* ---- the matrix-vector kernels directly --------------------------------- */
 
 typedef struct matvec_variant {
@@ -829,6 +933,8 @@ static Suite *blas_suite(void)
                         CONTRL_KERNELS_BLIS + 1);
     tcase_add_loop_test(tc, same_product_twice_is_bit_identical_across_handles,
                         CONTRL_KERNELS_SKX, CONTRL_KERNELS_BLIS + 1);
+    tcase_add_loop_test(tc, xsmm_matches_reference_on_odd_shapes_strides_and_transposes,
+                        CONTRL_KERNELS_SKX, CONTRL_KERNELS_ZEN3 + 1);
     tcase_add_loop_test(tc, matvec_matches_reference_and_keeps_row_canaries, 0,
                         (int)(sizeof variants / sizeof variants[0]));
     suite_add_tcase(s, tc);

@@ -30,7 +30,7 @@
 #define KINK_MARGIN 1e-4
 
 static const char *const act_names[] = {"identity", "relu", "tanh", "sigmoid"};
-static const char *const path_names[] = {"auto", "matvec", "small", "large"};
+static const char *const path_names[] = {"auto", "matvec", "small", "large", "xsmm"};
 
 /* in, hidden..., out */
 typedef struct net_shape {
@@ -252,7 +252,7 @@ END_TEST
 START_TEST(net_gradients_match_finite_differences_on_every_forced_path)
 {
     static const contrl__gemm_path paths[] = {CONTRL__PATH_MATVEC, CONTRL__PATH_SMALL,
-                                              CONTRL__PATH_LARGE};
+                                              CONTRL__PATH_LARGE, CONTRL__PATH_XSMM};
     static const contrl_activation acts[][2] = {{CONTRL_ACT_TANH, CONTRL_ACT_IDENTITY},
                                                 {CONTRL_ACT_RELU, CONTRL_ACT_SIGMOID},
                                                 {CONTRL_ACT_SIGMOID, CONTRL_ACT_TANH}};
@@ -262,6 +262,37 @@ START_TEST(net_gradients_match_finite_differences_on_every_forced_path)
                            paths[_i], grad_batches[b], (uint64_t)(101 + a)};
             check_gradients(&c);
         }
+}
+END_TEST
+
+/* With libxsmm (a build with it, on a CPU its JIT serves), a net compiles
+ * libxsmm kernels for its products at max_batch when it is created, and
+ * runs them (not BLIS) at that batch: the gradients must still match, for
+ * odd widths and every activation. Without libxsmm the net must hold no
+ * such kernels. */
+START_TEST(net_gradients_match_finite_differences_on_libxsmm_kernels_from_creation)
+{
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    const net_shape shape = {4, {5, 33, 17, 3}};
+    contrl_net_config cfg = shape_config(&shape, CONTRL_ACT_RELU, CONTRL_ACT_TANH, 9);
+    contrl_net *net = create_ok(&cfg);
+    const uint32_t kernels = contrl__blas_xsmm_kernels(contrl__net_blas(net));
+    contrl_net_destroy(net);
+    if (info.xsmm == NULL) {
+        ck_assert_uint_eq(kernels, 0);
+        fprintf(stderr, "libxsmm not in use here (%s): gradients on BLIS only\n", info.name);
+    } else {
+        /* 3 forward, 3 dW, 3 dX products, all libxsmm's by the rule */
+        ck_assert_uint_eq(kernels, 9);
+    }
+    for (int a = 0; a < 4; a++) {
+        grad_case c = {shape, (contrl_activation)a, (contrl_activation)((a + 1) % 4),
+                       CONTRL_KERNELS_AUTO, CONTRL__PATH_AUTO, 64, (uint64_t)(31 + a)};
+        check_gradients(&c);
+    }
 }
 END_TEST
 
@@ -1160,7 +1191,8 @@ static Suite *net_suite(void)
     TCase *tc = tcase_create("gradients");
     tcase_set_timeout(tc, 60); /* Check's default is 4 s; sanitizers are ~5x slower */
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_for_every_activation, 0, 16);
-    tcase_add_loop_test(tc, net_gradients_match_finite_differences_on_every_forced_path, 0, 3);
+    tcase_add_loop_test(tc, net_gradients_match_finite_differences_on_every_forced_path, 0, 4);
+    tcase_add_test(tc, net_gradients_match_finite_differences_on_libxsmm_kernels_from_creation);
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_with_every_kernel_set, 0, 5);
     tcase_add_test(tc, net_gradients_match_finite_differences_at_depth_0_and_max);
     tcase_add_test(tc, gradient_comparison_reports_one_wrong_element);
