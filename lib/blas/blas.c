@@ -112,6 +112,7 @@ struct contrl__blas {
     const char *source;
     contrl__gemm_path path;
     bool xsmm;       /* libxsmm for the small products it has a kernel for */
+    bool xsmm_any_shape; /* benchmarks: libxsmm whatever the shape rule says */
     bool preparing;  /* between contrl__blas_prepare(b, true) and (b, false) */
     uint32_t n_xsmm;
     float *ws;       /* caller's workspace for transposed copies of B */
@@ -186,6 +187,7 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->source = source;
     b->path = CONTRL__PATH_AUTO;
     b->xsmm = xsmm_wanted(b->set);
+    b->xsmm_any_shape = false;
     b->preparing = false;
     b->n_xsmm = 0;
     b->ws = NULL;
@@ -210,9 +212,10 @@ bool contrl__blas_uses_xsmm(const contrl__blas *b)
     return b->xsmm;
 }
 
-void contrl__blas_set_xsmm(contrl__blas *b, bool on)
+void contrl__blas_set_xsmm(contrl__blas *b, int mode)
 {
-    b->xsmm = on && xsmm_level != 0;
+    b->xsmm = mode != 0 && xsmm_level != 0;
+    b->xsmm_any_shape = mode == 2 && b->xsmm;
 }
 
 void contrl__blas_prepare(contrl__blas *b, bool on)
@@ -362,7 +365,8 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
             return;
         path = CONTRL__PATH_SMALL;
     }
-    if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok && xsmm_shape(m, n, k, rsb, csb) &&
+    if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok &&
+        (b->xsmm_any_shape || xsmm_shape(m, n, k, rsb, csb)) &&
         xsmm_gemm(b, b->preparing, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))
         return;
     if (path == CONTRL__PATH_AUTO) {

@@ -59,7 +59,9 @@ void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path);
  * stride (B^T of a row-major matrix) are copied transposed into the
  * workspace first, and need n*k floats of it (else BLIS runs them). */
 bool contrl__blas_uses_xsmm(const contrl__blas *b);
-void contrl__blas_set_xsmm(contrl__blas *b, bool on); /* on only if available */
+/* 0 off, 1 on (by the shape rule), 2 on for every shape libxsmm can run
+ * (benchmarks); on only if available */
+void contrl__blas_set_xsmm(contrl__blas *b, int mode);
 void contrl__blas_prepare(contrl__blas *b, bool on);
 void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len);
 uint32_t contrl__blas_xsmm_kernels(const contrl__blas *b); /* cached kernels */
