@@ -115,6 +115,7 @@ struct contrl__blas {
     bool xsmm_any_shape; /* benchmarks: libxsmm whatever the shape rule says */
     bool preparing;  /* between contrl__blas_prepare(b, true) and (b, false) */
     uint32_t n_xsmm;
+    uint64_t xsmm_dispatches; /* libxsmm dispatch (JIT or registry) calls made */
     float *ws;       /* caller's workspace for transposed copies of B */
     size_t ws_len;
     xsmm_entry xsmm_kernels[XSMM_CACHE];
@@ -190,6 +191,7 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->xsmm_any_shape = false;
     b->preparing = false;
     b->n_xsmm = 0;
+    b->xsmm_dispatches = 0;
     b->ws = NULL;
     b->ws_len = 0;
     bli_rntm_init(&b->rntm);
@@ -232,6 +234,11 @@ void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len)
 uint32_t contrl__blas_xsmm_kernels(const contrl__blas *b)
 {
     return b->n_xsmm;
+}
+
+uint64_t contrl__blas_xsmm_dispatches(const contrl__blas *b)
+{
+    return b->xsmm_dispatches;
 }
 
 contrl_status contrl_blas_query(contrl_kernels requested, contrl_blas_info *info)
@@ -325,6 +332,8 @@ static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int6
             e = x;
     }
     if (e == NULL) {
+        if (dispatch)
+            b->xsmm_dispatches++;
         if (!dispatch || !contrl__xsmm_dispatch(key.M, key.N, key.K, key.lda, key.ldb, key.ldc,
                                                 key.trans_b, key.beta0, &key.kernel))
             return false;

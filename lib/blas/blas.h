@@ -65,6 +65,9 @@ void contrl__blas_set_xsmm(contrl__blas *b, int mode);
 void contrl__blas_prepare(contrl__blas *b, bool on);
 void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len);
 uint32_t contrl__blas_xsmm_kernels(const contrl__blas *b); /* cached kernels */
+/* Calls into libxsmm's dispatcher (which may JIT-compile) made by b: with
+ * AUTO, none after preparing (tests/nn checks). */
+uint64_t contrl__blas_xsmm_dispatches(const contrl__blas *b);
 
 /* Small-batch kernels (matvec.c): C[m,n] = alpha A B + beta C for m <= 4,
  * B with unit column stride, C with unit column stride. */

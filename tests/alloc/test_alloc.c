@@ -322,6 +322,51 @@ START_TEST(hot_paths_allocate_nothing_after_warm_up)
 }
 END_TEST
 
+/* With libxsmm, a net JIT-compiles its kernels at creation (libxsmm would
+ * otherwise compile, and allocate, on a shape's first dispatch): the very
+ * first forward and backward after create, with no warm-up, make no
+ * allocation at all. 4-64-64-2 at batch 100: every product of 5 or more
+ * rows is one libxsmm takes (docs/kernels.md). Without libxsmm in use here
+ * the test says so and checks the same on BLIS (whose pools the creation
+ * already grew). */
+START_TEST(first_forward_and_backward_after_create_allocate_nothing_with_libxsmm)
+{
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    if (info.xsmm == NULL)
+        fprintf(stderr, "libxsmm not in use (%s): checked on BLIS only\n", info.name);
+    alloc_counter c;
+    contrl_net_config cfg = contrl_net_config_default();
+    cfg.in = 4;
+    cfg.out = 2;
+    cfg.hidden[0] = cfg.hidden[1] = 64;
+    cfg.max_batch = 100;
+    cfg.seed = 5;
+    cfg.allocator = alloc_counter_allocator(&c);
+    contrl_net *net;
+    ck_assert_int_eq(contrl_net_create(&cfg, &net), CONTRL_OK);
+    float *x = floats(100 * 4, 0.25f), *dy = floats(100 * 2, 0.01f), *dx = floats(100 * 4, 0.0f);
+    const long user_before = c.attempts + c.frees;
+    libc_count_begin();
+    contrl_status st1 = contrl_net_forward(net, x, 100, NULL);
+    contrl_status st2 = contrl_net_backward(net, dy, dx);
+    libc_count_end();
+    ck_assert_int_eq(st1, CONTRL_OK);
+    ck_assert_int_eq(st2, CONTRL_OK);
+    ck_assert_int_eq(c.attempts + c.frees - user_before, 0);
+    ck_assert_msg(libc_count_allocs() == 0 && libc_count_frees() == 0,
+                  "%s: first forward/backward after create: %ld mallocs, %ld frees",
+                  info.xsmm != NULL ? info.xsmm : info.name, libc_count_allocs(),
+                  libc_count_frees());
+    contrl_net_destroy(net);
+    free(x);
+    free(dy);
+    free(dx);
+}
+END_TEST
+
 /* ---- failures -------------------------------------------------------------- */
 
 typedef enum object { OBJ_NET, OBJ_ADAM, OBJ_BUFFER } object;
@@ -431,6 +476,7 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc,
                    buffer_create_allocates_through_the_config_allocator_and_destroy_frees_all);
     tcase_add_test(tc, create_and_destroy_use_only_the_config_allocator_after_first_use);
+    tcase_add_test(tc, first_forward_and_backward_after_create_allocate_nothing_with_libxsmm);
     tcase_add_loop_test(tc, hot_paths_allocate_nothing_after_warm_up, CONTRL_KERNELS_AUTO,
                         CONTRL_KERNELS_BLIS + 1);
     tcase_add_loop_test(tc, failing_the_nth_allocation_gives_nomem_null_and_no_leak, OBJ_NET,

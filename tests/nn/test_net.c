@@ -280,6 +280,23 @@ START_TEST(net_gradients_match_finite_differences_on_libxsmm_kernels_from_creati
     contrl_net_config cfg = shape_config(&shape, CONTRL_ACT_RELU, CONTRL_ACT_TANH, 9);
     contrl_net *net = create_ok(&cfg);
     const uint32_t kernels = contrl__blas_xsmm_kernels(contrl__net_blas(net));
+    /* After creation nothing more is dispatched (no JIT on the hot path):
+     * forward, predict and backward at max_batch and at another batch. */
+    const uint64_t dispatched = contrl__blas_xsmm_dispatches(contrl__net_blas(net));
+    float *xs = calloc(64 * 5, sizeof(float)), *dys = calloc(64 * 3, sizeof(float));
+    float *ys = calloc(64 * 3, sizeof(float)), *dxs = calloc(64 * 5, sizeof(float));
+    ck_assert(xs && dys && ys && dxs);
+    for (uint32_t bt = 64; bt >= 37; bt -= 27) {
+        ck_assert_int_eq(contrl_net_forward(net, xs, bt, ys), CONTRL_OK);
+        ck_assert_int_eq(contrl_net_backward(net, dys, dxs), CONTRL_OK);
+        ck_assert_int_eq(contrl_net_predict(net, xs, bt, ys), CONTRL_OK);
+    }
+    ck_assert_uint_eq(contrl__blas_xsmm_dispatches(contrl__net_blas(net)), dispatched);
+    ck_assert(info.xsmm == NULL || dispatched >= kernels);
+    free(xs);
+    free(dys);
+    free(ys);
+    free(dxs);
     contrl_net_destroy(net);
     if (info.xsmm == NULL) {
         ck_assert_uint_eq(kernels, 0);
