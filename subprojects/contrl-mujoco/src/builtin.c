@@ -55,13 +55,8 @@ contrl_status contrl_mj_make(const char *name, const contrl_allocator *allocator
                              contrl_env *env)
 {
     static const char fn[] = "contrl_mj_make";
-    if (env == NULL)
-        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", fn);
-    memset(env, 0, sizeof *env);
-    if (name == NULL)
-        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: name is NULL", fn);
     contrl_allocator a;
-    contrl_status st = contrl_mj__allocator(fn, allocator, &a);
+    contrl_status st = contrl_mj__make_begin(fn, env, sizeof *env, name, "name", allocator, &a);
     if (st != CONTRL_OK)
         return st;
     const contrl_mj__builtin *b = NULL;
@@ -93,13 +88,8 @@ contrl_status contrl_mj_goal_make(const char *name, const contrl_allocator *allo
                                   contrl_goal_env *env)
 {
     static const char fn[] = "contrl_mj_goal_make";
-    if (env == NULL)
-        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", fn);
-    memset(env, 0, sizeof *env);
-    if (name == NULL)
-        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: name is NULL", fn);
     contrl_allocator a;
-    contrl_status st = contrl_mj__allocator(fn, allocator, &a);
+    contrl_status st = contrl_mj__make_begin(fn, env, sizeof *env, name, "name", allocator, &a);
     if (st != CONTRL_OK)
         return st;
     if (same_ci(name, "reach"))

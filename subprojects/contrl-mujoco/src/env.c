@@ -52,8 +52,8 @@ static bool healthy(const mj_env *e)
     const contrl_mj_task *t = &e->task;
     const mjModel *m = e->h.m;
     const mjData *d = e->h.d;
-    if (!contrl_mj__state_finite(m, d))
-        return false;
+    /* Only called after env_step has ended the episode on a non-finite
+     * state (as unstable), so the state is finite here. */
     if (t->healthy_z_qpos >= 0) {
         double z = d->qpos[t->healthy_z_qpos];
         if (!(z > t->healthy_z_min && z < t->healthy_z_max))
@@ -253,9 +253,12 @@ static contrl_status check_task(const char *func, const contrl_mj_task *t, const
                                 func);
     if (!isfinite(t->obs_qvel_clip) || !isfinite(t->forward_weight) ||
         !isfinite(t->ctrl_cost_weight) || !isfinite(t->healthy_reward) ||
-        !isfinite(t->reset_noise_scale) || t->reset_noise_scale < 0.0)
+        !isfinite(t->reset_noise_scale) || t->reset_noise_scale < 0.0 ||
+        isnan(t->healthy_z_min) || isnan(t->healthy_z_max) || isnan(t->healthy_angle_min) ||
+        isnan(t->healthy_angle_max) || isnan(t->healthy_state_max))
         return contrl_set_error(CONTRL_ERR_INVALID_ARG,
-                                "%s: a weight, clip or reset_noise_scale is NaN, Inf or negative",
+                                "%s: a weight, clip, health bound or reset_noise_scale is NaN (or "
+                                "a weight Inf, or the noise negative)",
                                 func);
     if (t->forward_qpos >= m->nq || t->forward_qpos < -1)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG,
@@ -406,11 +409,9 @@ static contrl_status begin(const char *func, const void *src, const char *src_na
                            const contrl_mj_task *task, const contrl_allocator *allocator,
                            contrl_env *env, contrl_allocator *alloc)
 {
-    if (env == NULL)
-        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", func);
-    memset(env, 0, sizeof *env);
-    if (src == NULL)
-        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", func, src_name);
+    contrl_status st = contrl_mj__make_begin(func, env, sizeof *env, src, src_name, allocator, alloc);
+    if (st != CONTRL_OK)
+        return st;
     if (task == NULL)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: task is NULL", func);
     if (task->size != sizeof *task)
@@ -418,7 +419,7 @@ static contrl_status begin(const char *func, const void *src, const char *src_na
                                 "%s: task->size is %zu, expected %zu (initialise it with "
                                 "contrl_mj_task_default())",
                                 func, task->size, sizeof *task);
-    return contrl_mj__allocator(func, allocator, alloc);
+    return CONTRL_OK;
 }
 
 contrl_status contrl_mj_env_from_file(const char *path, const contrl_mj_task *task,

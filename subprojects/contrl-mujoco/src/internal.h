@@ -79,6 +79,14 @@ contrl_status contrl_mj__push_make(const contrl_allocator *allocator, contrl_goa
 void contrl_mj__reach_destroy(void *user);
 void contrl_mj__push_destroy(void *user);
 
+/* The shared start of every make function: zero the caller's env struct
+ * (env_size bytes, so a failed make leaves something close() accepts),
+ * refuse a NULL env or a NULL `arg` (named arg_name in the message), and
+ * resolve the allocator into *out. */
+contrl_status contrl_mj__make_begin(const char *func, void *env, size_t env_size, const void *arg,
+                                    const char *arg_name, const contrl_allocator *in,
+                                    contrl_allocator *out);
+
 /* Resolve a possibly-NULL allocator to the C library's (never NULL result);
  * INVALID_ARG if only some of its functions are set. */
 contrl_status contrl_mj__allocator(const char *func, const contrl_allocator *in,

@@ -38,6 +38,18 @@ contrl_status contrl_mj__allocator(const char *func, const contrl_allocator *in,
     return CONTRL_OK;
 }
 
+contrl_status contrl_mj__make_begin(const char *func, void *env, size_t env_size, const void *arg,
+                                    const char *arg_name, const contrl_allocator *in,
+                                    contrl_allocator *out)
+{
+    if (env == NULL)
+        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: env is NULL", func);
+    memset(env, 0, env_size);
+    if (arg == NULL)
+        return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", func, arg_name);
+    return contrl_mj__allocator(func, in, out);
+}
+
 double contrl_mj__uniform(contrl_rng *rng, double lo, double hi)
 {
     double u = (double)(contrl_rng_next(rng) >> 11) * 0x1.0p-53;

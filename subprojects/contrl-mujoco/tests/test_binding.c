@@ -152,6 +152,11 @@ START_TEST(bad_tasks_and_arguments_are_invalid_arg_with_message)
     ck_assert_int_eq(contrl_mj_env_from_xml(cart_xml, &t, NULL, &env), CONTRL_ERR_INVALID_ARG);
 
     t = cart_task();
+    t.healthy_angle_max = NAN; /* a NaN bound would make every state unhealthy */
+    ck_assert_int_eq(contrl_mj_env_from_xml(cart_xml, &t, NULL, &env), CONTRL_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(contrl_last_error(), "health bound"));
+
+    t = cart_task();
     t.healthy_angle_qpos = 9;
     ck_assert_int_eq(contrl_mj_env_from_xml(cart_xml, &t, NULL, &env), CONTRL_ERR_INVALID_ARG);
 
