@@ -98,6 +98,9 @@ contrl_status contrl_mj__allocator(const char *func, const contrl_allocator *in,
 int contrl_mj__unstable_warnings(const mjData *d);
 bool contrl_mj__state_finite(const mjModel *m, const mjData *d);
 
+/* qpos address of a named joint, -1 when the model has no such joint. */
+int contrl_mj__qpos_of(const mjModel *m, const char *joint);
+
 /* Uniform double in [lo, hi) and standard normal from a contrl_rng. */
 double contrl_mj__uniform(contrl_rng *rng, double lo, double hi);
 double contrl_mj__normal(contrl_rng *rng);

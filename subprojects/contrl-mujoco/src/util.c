@@ -50,6 +50,12 @@ contrl_status contrl_mj__make_begin(const char *func, void *env, size_t env_size
     return contrl_mj__allocator(func, in, out);
 }
 
+int contrl_mj__qpos_of(const mjModel *m, const char *joint)
+{
+    int j = mj_name2id(m, mjOBJ_JOINT, joint);
+    return j < 0 ? -1 : m->jnt_qposadr[j];
+}
+
 double contrl_mj__uniform(contrl_rng *rng, double lo, double hi)
 {
     double u = (double)(contrl_rng_next(rng) >> 11) * 0x1.0p-53;

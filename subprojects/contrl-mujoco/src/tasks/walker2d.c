@@ -12,20 +12,13 @@
  *   dt           frame_skip 4 x timestep 0.002 = 0.008 s, 1000 steps. */
 #include "internal.h"
 
-/* qpos address of a named joint, -1 when the model has no such joint. */
-static int qpos_of(const mjModel *m, const char *joint)
-{
-    int j = mj_name2id(m, mjOBJ_JOINT, joint);
-    return j < 0 ? -1 : m->jnt_qposadr[j];
-}
-
 static contrl_status fill(const mjModel *m, const contrl_allocator *allocator,
                           contrl_mj_task *task)
 {
     (void)allocator;
     /* The rules below index qpos by position: x, z, pitch first. */
-    if (m->nq != 9 || m->nv != 9 || m->nu != 6 || qpos_of(m, "rootx") != 0 ||
-        qpos_of(m, "rootz") != 1 || qpos_of(m, "rooty") != 2)
+    if (m->nq != 9 || m->nv != 9 || m->nu != 6 || contrl_mj__qpos_of(m, "rootx") != 0 ||
+        contrl_mj__qpos_of(m, "rootz") != 1 || contrl_mj__qpos_of(m, "rooty") != 2)
         return contrl_set_error(CONTRL_ERR_FORMAT,
                                 "contrl_mj_make: the walker2d model is not laid out as expected");
     task->frame_skip = 4;
