@@ -206,8 +206,7 @@ static contrl_status regress_grad(contrl_agent *a, contrl_net *net, const float 
         a->dq[r] = 2.0f * err / (float)B;
     }
     loss /= B;
-    contrl_net_zero_grad(net);
-    contrl_net_backward(net, a->dq, NULL);
+    contrl__net_backward_mode(net, a->dq, NULL, CONTRL__GRADS_SET);
     if (wd > 0.0f)
         add_weight_decay(net, wd);
     if (!isfinite(loss) || !contrl__all_finite(contrl_net_grads(net), contrl_net_param_count(net)))
@@ -247,11 +246,10 @@ static contrl_status actor_step_deterministic(contrl_agent *a)
     loss /= B;
     if (!isfinite(loss))
         return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: actor loss is not finite");
-    contrl_net_backward(a->q[0], a->dq, a->dsa); /* critic grads are reset before its next step */
+    contrl__net_backward_mode(a->q[0], a->dq, a->dsa, CONTRL__GRADS_NONE);
     for (uint32_t r = 0; r < B; r++)
         memcpy(a->d_pi + (size_t)r * A, a->dsa + (size_t)r * SA + O, A * sizeof(float));
-    contrl_net_zero_grad(a->actor);
-    contrl_net_backward(a->actor, a->d_pi, NULL);
+    contrl__net_backward_mode(a->actor, a->d_pi, NULL, CONTRL__GRADS_SET);
     contrl_status st = step_net(a->actor_opt, a->actor);
     if (st == CONTRL_OK)
         a->stats.actor_loss = (float)loss;
@@ -288,9 +286,9 @@ static contrl_status actor_step_sac(contrl_agent *a)
     loss /= B;
     if (!isfinite(loss))
         return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: actor loss is not finite");
-    contrl_net_backward(a->q[0], a->dq, a->dsa);
+    contrl__net_backward_mode(a->q[0], a->dq, a->dsa, CONTRL__GRADS_NONE);
     memcpy(a->dq, a->d_pi, B * sizeof(float));
-    contrl_net_backward(a->q[1], a->dq, a->dsa2);
+    contrl__net_backward_mode(a->q[1], a->dq, a->dsa2, CONTRL__GRADS_NONE);
     for (uint32_t r = 0; r < B; r++)
         for (uint32_t i = 0; i < A; i++) {
             const size_t k = (size_t)r * A + i;
@@ -305,8 +303,7 @@ static contrl_status actor_step_sac(contrl_agent *a)
             float std = expf(clampf(raw[i], a->sac.log_std_min, a->sac.log_std_max));
             d[A + i] = clamped ? 0.0f : -alpha / (float)B + dl_du * std * a->pi_eps[k];
         }
-    contrl_net_zero_grad(a->actor);
-    contrl_net_backward(a->actor, a->d_pi, NULL);
+    contrl__net_backward_mode(a->actor, a->d_pi, NULL, CONTRL__GRADS_SET);
     contrl_status st = step_net(a->actor_opt, a->actor);
     if (st != CONTRL_OK)
         return st;
@@ -406,7 +403,7 @@ static contrl_status sql_update(contrl_agent *a)
             memcpy(row + O, a->sql_act + ((size_t)b * K + j) * A, A * sizeof(float));
         }
     contrl_net_forward(a->q[0], a->sql_sa, B * Kf, a->sql_q);
-    contrl_net_backward(a->q[0], a->sql_ones, a->sql_dsa); /* q's gradient is reset before use */
+    contrl__net_backward_mode(a->q[0], a->sql_ones, a->sql_dsa, CONTRL__GRADS_NONE);
     for (uint32_t b = 0; b < B; b++)
         for (uint32_t j = 0; j < Kf; j++)
             for (uint32_t i = 0; i < A; i++) {
@@ -448,8 +445,7 @@ static contrl_status sql_update(contrl_agent *a)
             }
         }
     }
-    contrl_net_zero_grad(a->actor);
-    contrl_net_backward(a->actor, a->sql_dout, NULL);
+    contrl__net_backward_mode(a->actor, a->sql_dout, NULL, CONTRL__GRADS_SET);
     if ((st = step_net(a->actor_opt, a->actor)) != CONTRL_OK)
         return st;
     a->stats.actor_loss = NAN;

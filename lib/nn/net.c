@@ -99,10 +99,11 @@ NET_CLONES static void bias_act_forward(contrl_activation a, const float *restri
     }
 }
 
-/* d *= act'(z) (from the output y), and db += the column sums of the new d,
- * row after row as before: one pass instead of two. */
+/* d *= act'(z) (from the output y), and the column sums of the new d added
+ * to db (db_mode 1), stored in db (2: as if added to zeros, same bits), or
+ * not taken (0): one pass instead of two. */
 NET_CLONES static void act_backward_bias(contrl_activation a, const float *restrict y, float *restrict d,
-                              float *restrict db, uint32_t rows, uint32_t width)
+                              float *restrict db, int db_mode, uint32_t rows, uint32_t width)
 {
     for (uint32_t r = 0; r < rows; r++) {
         const float *restrict yr = y + (size_t)r * width;
@@ -123,12 +124,18 @@ NET_CLONES static void act_backward_bias(contrl_activation a, const float *restr
                 dr[j] *= yr[j] * (1.0f - yr[j]);
             break;
         }
-        for (uint32_t j = 0; j < width; j++)
-            db[j] += dr[j];
+        if (db_mode == 2 && r == 0) {
+            for (uint32_t j = 0; j < width; j++)
+                db[j] = 0.0f + dr[j];
+        } else if (db_mode != 0) {
+            for (uint32_t j = 0; j < width; j++)
+                db[j] += dr[j];
+        }
     }
 }
 
 static void run_layers(contrl_net *n, const float *x, uint32_t batch, float *const *outs);
+static void backward(contrl_net *net, const float *dy, float *dx, int mode);
 
 /* ---- creation ----------------------------------------------------------- */
 
@@ -266,7 +273,8 @@ contrl_status contrl_net_create(const contrl_net_config *cfg_in, contrl_net **ou
     contrl__blas_prepare(n->blas, true);
     run_layers(n, n->acts[0], n->max_batch, n->acts);
     n->batch = n->max_batch;
-    contrl_net_backward(n, n->work[1], n->acts[0]);
+    backward(n, n->work[1], n->acts[0], CONTRL__GRADS_ADD);
+    backward(n, n->work[1], n->acts[0], CONTRL__GRADS_SET);
     contrl__blas_prepare(n->blas, false);
     n->batch = 0;
     memset(n->grads, 0, n->n_params * sizeof(float));
@@ -377,25 +385,24 @@ const float *contrl_net_output(const contrl_net *net)
     return net != NULL && net->batch > 0 ? net->acts[net->n_layers] : NULL;
 }
 
-contrl_status contrl_net_backward(contrl_net *net, const float *dy, float *dx)
+/* The backward pass; mode as contrl__net_backward_mode (nn.h). */
+static void backward(contrl_net *net, const float *dy, float *dx, int mode)
 {
-    if (net == NULL || dy == NULL)
-        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_net_backward: %s is NULL",
-                            net == NULL ? "net" : "dy");
-    if (net->batch == 0)
-        return contrl__fail(CONTRL_ERR_STATE,
-                            "contrl_net_backward: no forward pass to differentiate");
     const uint32_t B = net->batch, L = net->n_layers;
+    const bool grads = mode != CONTRL__GRADS_NONE;
+    const int db_mode = mode == CONTRL__GRADS_SET ? 2 : grads ? 1 : 0;
+    const float beta = mode == CONTRL__GRADS_SET ? 0.0f : 1.0f;
     float *delta = net->work[0];
     memcpy(delta, dy, (size_t)B * net->width[L] * sizeof(float));
     /* delta of each layer and its bias gradient (column sums) in one pass */
-    act_backward_bias(net->act[L - 1], net->acts[L], delta, net->grads + net->b_off[L - 1], B,
-                      net->width[L]);
+    act_backward_bias(net->act[L - 1], net->acts[L], delta, net->grads + net->b_off[L - 1],
+                      db_mode, B, net->width[L]);
     for (uint32_t l = L; l-- > 0;) {
         const uint32_t wi = net->width[l], wo = net->width[l + 1];
-        /* dW += X^T delta */
-        contrl__gemm(net->blas, wi, wo, B, 1.0f, net->acts[l], 1, wi, delta, wo, 1, 1.0f,
-                     net->grads + net->w_off[l], wo, 1);
+        /* dW += X^T delta (or = with beta 0: 0 + x rounds as x) */
+        if (grads)
+            contrl__gemm(net->blas, wi, wo, B, 1.0f, net->acts[l], 1, wi, delta, wo, 1, beta,
+                         net->grads + net->w_off[l], wo, 1);
         if (l == 0 && dx == NULL)
             break;
         /* dX = delta W^T, then through the previous layer's activation. */
@@ -404,9 +411,25 @@ contrl_status contrl_net_backward(contrl_net *net, const float *dy, float *dx)
                      wo, 0.0f, next, wi, 1);
         if (l > 0)
             act_backward_bias(net->act[l - 1], net->acts[l], next, net->grads + net->b_off[l - 1],
-                              B, wi);
+                              db_mode, B, wi);
         delta = next;
     }
+}
+
+contrl_status contrl_net_backward(contrl_net *net, const float *dy, float *dx)
+{
+    return contrl__net_backward_mode(net, dy, dx, CONTRL__GRADS_ADD);
+}
+
+contrl_status contrl__net_backward_mode(contrl_net *net, const float *dy, float *dx, int mode)
+{
+    if (net == NULL || dy == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_net_backward: %s is NULL",
+                            net == NULL ? "net" : "dy");
+    if (net->batch == 0)
+        return contrl__fail(CONTRL_ERR_STATE,
+                            "contrl_net_backward: no forward pass to differentiate");
+    backward(net, dy, dx, mode);
     return CONTRL_OK;
 }
 

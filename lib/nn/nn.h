@@ -14,4 +14,11 @@ float *contrl__net_grads_mut(contrl_net *net);
 struct contrl__blas;
 struct contrl__blas *contrl__net_blas(contrl_net *net);
 
+/* contrl_net_backward with a choice of what happens to the gradient:
+ * ADD accumulates into it (the public function), SET overwrites it (as
+ * zero_grad then ADD would, same bits, one pass less), NONE leaves it
+ * untouched and computes dx only (differentiating through a critic). */
+enum { CONTRL__GRADS_ADD = 0, CONTRL__GRADS_SET = 1, CONTRL__GRADS_NONE = 2 };
+contrl_status contrl__net_backward_mode(contrl_net *net, const float *dy, float *dx, int mode);
+
 #endif /* CONTRL_NN_H */
