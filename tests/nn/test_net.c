@@ -302,8 +302,9 @@ START_TEST(net_gradients_match_finite_differences_on_libxsmm_kernels_from_creati
         ck_assert_uint_eq(kernels, 0);
         fprintf(stderr, "libxsmm not in use here (%s): gradients on BLIS only\n", info.name);
     } else {
-        /* 3 forward, 3 dW, 3 dX products, all libxsmm's by the rule */
-        ck_assert_uint_eq(kernels, 9);
+        /* 3 forward, 3 dW accumulating, 3 dW overwriting (the agents'
+         * backward without zero_grad), 3 dX products: libxsmm's by the rule */
+        ck_assert_uint_eq(kernels, 12);
     }
     for (int a = 0; a < 4; a++) {
         grad_case c = {shape, (contrl_activation)a, (contrl_activation)((a + 1) % 4),
@@ -471,6 +472,54 @@ START_TEST(net_backward_without_dx_gives_same_parameter_gradients)
         contrl_net_destroy(a.net);
         contrl_net_destroy(b.net);
     }
+}
+END_TEST
+
+/* The agents' backward modes (nn.h): SET gives the bits zero_grad + ADD
+ * gives, over stale gradients; NONE gives the same dx and leaves the
+ * gradient as it was. Batches 3 (matrix-vector code) and 64 (libxsmm or
+ * BLIS), every activation as the hidden and the output one. */
+START_TEST(net_backward_modes_set_and_none_match_zero_grad_and_add)
+{
+    const net_shape shape = {4, {5, 33, 17, 3}};
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 5);
+    float x[64 * 5], dy[64 * 3], dx_a[64 * 5], dx_b[64 * 5];
+    for (int a = 0; a < 4; a++)
+        for (uint32_t batch = 3; batch <= 64; batch += 61) {
+            contrl_net_config cfg = shape_config(&shape, (contrl_activation)a,
+                                                 (contrl_activation)((a + 2) % 4), 40 + (uint64_t)a);
+            contrl_net *n1 = create_ok(&cfg), *n2 = create_ok(&cfg);
+            const size_t np = contrl_net_param_count(n1);
+            float *stale = xmalloc(np * sizeof(float)), *before = xmalloc(np * sizeof(float));
+            for (size_t i = 0; i < np; i++)
+                stale[i] = contrl_rng_uniform(&rng) - 0.5f;
+            for (uint32_t i = 0; i < batch * 5; i++)
+                x[i] = 2.0f * contrl_rng_uniform(&rng) - 1.0f;
+            for (uint32_t i = 0; i < batch * 3; i++)
+                dy[i] = contrl_rng_uniform(&rng) - 0.5f;
+            ck_assert_int_eq(contrl_net_set_grads(n1, stale, np), CONTRL_OK);
+            ck_assert_int_eq(contrl_net_set_grads(n2, stale, np), CONTRL_OK);
+            ck_assert_int_eq(contrl_net_forward(n1, x, batch, NULL), CONTRL_OK);
+            ck_assert_int_eq(contrl_net_forward(n2, x, batch, NULL), CONTRL_OK);
+            ck_assert_int_eq(contrl_net_zero_grad(n1), CONTRL_OK);
+            ck_assert_int_eq(contrl_net_backward(n1, dy, dx_a), CONTRL_OK);
+            ck_assert_int_eq(contrl__net_backward_mode(n2, dy, dx_b, CONTRL__GRADS_SET), CONTRL_OK);
+            ck_assert_mem_eq(dx_a, dx_b, batch * 5 * sizeof(float));
+            for (size_t i = 0; i < np; i++) /* equal values (the sign of a zero may differ) */
+                ck_assert_msg(contrl_net_grads(n1)[i] == contrl_net_grads(n2)[i],
+                              "act %d batch %u grad %zu: %g vs %g", a, batch, i,
+                              (double)contrl_net_grads(n1)[i], (double)contrl_net_grads(n2)[i]);
+            memcpy(before, contrl_net_grads(n2), np * sizeof(float));
+            memset(dx_b, 0, sizeof dx_b);
+            ck_assert_int_eq(contrl__net_backward_mode(n2, dy, dx_b, CONTRL__GRADS_NONE), CONTRL_OK);
+            ck_assert_mem_eq(dx_a, dx_b, batch * 5 * sizeof(float));
+            ck_assert_mem_eq(before, contrl_net_grads(n2), np * sizeof(float));
+            free(stale);
+            free(before);
+            contrl_net_destroy(n1);
+            contrl_net_destroy(n2);
+        }
 }
 END_TEST
 
@@ -1216,6 +1265,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, net_gradients_accumulate_over_backward_calls);
     tcase_add_test(tc, net_zero_grad_clears_gradients);
     tcase_add_test(tc, net_backward_without_dx_gives_same_parameter_gradients);
+    tcase_add_test(tc, net_backward_modes_set_and_none_match_zero_grad_and_add);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("forward");
