@@ -35,17 +35,20 @@ typedef struct kernel_set {
     contrl__matvec_fn matvec;     /* NULL: BLIS for every product */
     int xsmm_level;               /* libxsmm JIT level it takes (2 AVX-512, 1 AVX2), 0 never */
     const char *description_xsmm; /* description when libxsmm is used */
+    bool gemv1;                   /* libcontrl's AVX-512 code for one-column products */
 } kernel_set;
 
 static const kernel_set sets[N_SETS] = {
     [CONTRL_KERNELS_SKX] = {"skx",
                             "BLIS skx (AVX-512) for large products, BLIS zen3 sup for "
-                            "small or skinny ones, libcontrl AVX-512 code for 1-4 rows",
+                            "small or skinny ones, libcontrl AVX-512 code for 1-4 rows "
+                            "and for one-column products",
                             1, 1, bli_cntx_init_skx, bli_cntx_init_zen3,
                             contrl__matvec_avx512, 2,
                             "libxsmm JIT (AVX-512) for small products of 5 or more rows, "
                             "BLIS skx (AVX-512) for large products, BLIS zen3 sup for the "
-                            "other small ones, libcontrl AVX-512 code for 1-4 rows"},
+                            "other small ones, libcontrl AVX-512 code for 1-4 rows and for "
+                            "one-column products", true},
     [CONTRL_KERNELS_ZEN3] = {"zen3",
                              "BLIS zen3 (AVX2, with its sup path) for every product, "
                              "libcontrl AVX2 code for 1-4 rows",
@@ -343,11 +346,8 @@ static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int6
     }
     const float *src = bm;
     if (copy_b) {
-        /* ws[p, j] = B[p, j], row-major [k, n] (a 16x16-tiled loop measured
-         * no faster in a whole TD3 run) */
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t p = 0; p < k; p++)
-                b->ws[p * n + j] = bm[p + j * csb];
+        /* ws[p, j] = B[p, j], row-major [k, n] */
+        contrl__transpose_avx2(n, k, bm, csb, b->ws);
         src = b->ws;
     }
     contrl__xsmm_run(e->kernel, src, a, c);
@@ -374,6 +374,9 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
             return;
         path = CONTRL__PATH_SMALL;
     }
+    if (path == CONTRL__PATH_AUTO && n == 1 && !matvec_ok && b->set->gemv1 && rsb == 1 &&
+        contrl__gemv1_avx512(m, k, alpha, a, rsa, csa, bm, beta, c, rsc))
+        return;
     if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok &&
         (b->xsmm_any_shape || xsmm_shape(m, n, k, rsb, csb)) &&
         xsmm_gemm(b, b->preparing, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))

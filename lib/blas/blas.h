@@ -89,4 +89,12 @@ void contrl__matvec_avx512(int64_t m, int64_t n, int64_t k, float alpha,
                            int64_t rsc);
 enum { CONTRL__MATVEC_MAX_M = 4 };
 
+/* C[m,1] = alpha A[m,k] b + beta C for one output column, b contiguous; A
+ * with a unit column stride, or a unit row stride (then C contiguous too).
+ * False, C untouched, for other layouts. */
+bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a, int64_t rsa,
+                          int64_t csa, const float *bm, float beta, float *c, int64_t rsc);
+/* dst[p * n + j] = src[j * ld + p] for j < n, p < k (AVX2). */
+void contrl__transpose_avx2(int64_t n, int64_t k, const float *src, int64_t ld, float *dst);
+
 #endif /* CONTRL_BLAS_H */
