@@ -22,6 +22,11 @@
 enum { BUDGET = 20000, EVAL_INTERVAL = 2000, EVAL_EPISODES = 10 };
 enum { MAX_EVALS = BUDGET / EVAL_INTERVAL };
 static const double TARGET = -200.0;
+/* Learning stops at the first evaluation at or above STOP, a margin above
+ * TARGET: the final agent is then scored on 10 new episodes, whose mean
+ * moves by +-40 from one set of episodes to another (Pendulum's starts
+ * differ), so stopping at TARGET itself made the recheck a coin toss. */
+static const double STOP = -175.0;
 static const uint64_t SEED = 1;
 static const uint64_t RECHECK_SEED = 777; /* independent of the learn loop's evaluation seeds */
 
@@ -32,7 +37,7 @@ typedef struct record {
     int n_evals;
     uint64_t steps[MAX_EVALS + 1];
     double means[MAX_EVALS + 1];
-    uint64_t reached_at; /* step of the first evaluation >= TARGET; 0: none */
+    uint64_t reached_at; /* step of the first evaluation >= STOP; 0: none */
 } record;
 
 static int on_progress(const contrl_progress *p, void *user)
@@ -45,7 +50,7 @@ static int on_progress(const contrl_progress *p, void *user)
         r->means[r->n_evals] = p->eval_mean;
         r->n_evals++;
     }
-    if (p->eval_mean >= TARGET && r->reached_at == 0) {
+    if (p->eval_mean >= STOP && r->reached_at == 0) {
         r->reached_at = p->step;
         return 1; /* stop early: learn returns CONTRL_OK */
     }
@@ -141,7 +146,7 @@ static void learns_pendulum(variant v)
                                  (unsigned long long)rec.steps[i], rec.means[i]);
     printf("%s: reached %.0f at step %llu (%s); evaluations%s; final agent over %d new "
            "episodes: %.1f +- %.1f; %llu steps, %llu updates, %.1f s\n",
-           variant_names[v], TARGET, (unsigned long long)rec.reached_at,
+           variant_names[v], STOP, (unsigned long long)rec.reached_at,
            rec.reached_at ? "yes" : "NO", curve, EVAL_EPISODES, mean, std,
            (unsigned long long)contrl_agent_steps(agent),
            (unsigned long long)contrl_agent_updates(agent), seconds);
@@ -153,7 +158,7 @@ static void learns_pendulum(variant v)
     for (int i = 0; i < rec.n_evals; i++)
         ck_assert_uint_eq(rec.steps[i], (uint64_t)(i + 1) * EVAL_INTERVAL);
     ck_assert_msg(rec.reached_at != 0 && rec.reached_at <= BUDGET,
-                  "%s: no evaluation reached %.0f within %d steps:%s", variant_names[v], TARGET,
+                  "%s: no evaluation reached %.0f within %d steps:%s", variant_names[v], STOP,
                   BUDGET, curve);
     ck_assert_uint_eq(contrl_agent_steps(agent), rec.reached_at);
     ck_assert_msg(mean >= TARGET, "%s: the final agent scores %.1f +- %.1f on %d new episodes, "
