@@ -64,10 +64,10 @@ contrl_status contrl_mj_make(const char *name, const contrl_allocator *allocator
         if (same_ci(name, builtins[i]->name) || same_ci(name, builtins[i]->gym_id))
             b = builtins[i];
     if (b == NULL) {
-        char known[400];
+        char known[400], quoted[80];
         list_names(known, sizeof known, names);
         return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: unknown task \"%s\" (known: %s)", fn,
-                                name, known);
+                                contrl_mj__quote(quoted, sizeof quoted, name), known);
     }
     mjModel *m;
     if ((st = contrl_mj__load_xml(fn, b->name, b->xml, &m)) != CONTRL_OK)
@@ -96,8 +96,8 @@ contrl_status contrl_mj_goal_make(const char *name, const contrl_allocator *allo
         return contrl_mj__reach_make(&a, env);
     if (same_ci(name, "push"))
         return contrl_mj__push_make(&a, env);
-    char known[200];
+    char known[200], quoted[80];
     list_names(known, sizeof known, goal_names);
     return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: unknown goal task \"%s\" (known: %s)", fn,
-                            name, known);
+                            contrl_mj__quote(quoted, sizeof quoted, name), known);
 }

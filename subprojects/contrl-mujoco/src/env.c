@@ -268,10 +268,16 @@ static contrl_status check_task(const char *func, const contrl_mj_task *t, const
         return contrl_set_error(CONTRL_ERR_INVALID_ARG,
                                 "%s: forward_body = %d is out of range (nbody = %d)", func,
                                 t->forward_body, m->nbody);
-    if (t->healthy_z_qpos >= m->nq || t->healthy_angle_qpos >= m->nq)
+    if (t->healthy_z_qpos >= m->nq || t->healthy_z_qpos < -1 || t->healthy_angle_qpos >= m->nq ||
+        t->healthy_angle_qpos < -1)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG,
-                                "%s: healthy_z_qpos or healthy_angle_qpos is out of range (nq = %d)",
-                                func, m->nq);
+                                "%s: healthy_z_qpos = %d or healthy_angle_qpos = %d is out of "
+                                "range (-1 or 0..nq-1, nq = %d)",
+                                func, t->healthy_z_qpos, t->healthy_angle_qpos, m->nq);
+    if (t->healthy_state_max > 0.0 && t->healthy_state_from > (uint32_t)(m->nq + m->nv))
+        return contrl_set_error(CONTRL_ERR_INVALID_ARG,
+                                "%s: healthy_state_from = %u is beyond the state (nq + nv = %d)",
+                                func, t->healthy_state_from, m->nq + m->nv);
     if (t->qpos_noise > CONTRL_MJ_NOISE_NORMAL || t->qvel_noise > CONTRL_MJ_NOISE_NORMAL)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: unknown reset noise kind", func);
     for (int i = 0; i < m->nu; i++) {
@@ -482,7 +488,7 @@ static contrl_mj__handle *goal_handle_of(const contrl_goal_env *env)
         (env->destroy != contrl_mj__reach_destroy && env->destroy != contrl_mj__push_destroy))
         return NULL;
     contrl_mj__handle *h = env->user;
-    return h->magic == CONTRL_MJ__MAGIC ? h : NULL;
+    return h->magic == CONTRL_MJ__MAGIC_GOAL ? h : NULL;
 }
 
 const struct mjModel_ *contrl_mj_goal_env_model(const contrl_goal_env *env)

@@ -62,10 +62,13 @@ contrl_status contrl_mj__env_from_model(const char *func, mjModel *m, const cont
                                         const contrl_allocator *allocator, contrl_env *env);
 
 /* Every env this library makes keeps one of these at the start of its
- * `user` block, so contrl_mj_env_model() and friends can find the model. */
-enum { CONTRL_MJ__MAGIC = 0x6d6a6376u };
+ * `user` block, so contrl_mj_env_model() and friends can find the model.
+ * Plain envs and goal envs have different blocks and different magics, so
+ * a block of one kind behind the other kind's callbacks is refused, not
+ * read as the wrong struct. */
+enum { CONTRL_MJ__MAGIC = 0x6d6a6376u, CONTRL_MJ__MAGIC_GOAL = 0x6d6a6367u };
 typedef struct contrl_mj__handle {
-    uint32_t magic; /* CONTRL_MJ__MAGIC */
+    uint32_t magic; /* CONTRL_MJ__MAGIC, or CONTRL_MJ__MAGIC_GOAL in a goal env */
     mjModel *m;
     mjData *d;
 } contrl_mj__handle;
@@ -97,6 +100,12 @@ contrl_status contrl_mj__allocator(const char *func, const contrl_allocator *in,
  * after), and whether qpos and qvel are all finite. util.c. */
 int contrl_mj__unstable_warnings(const mjData *d);
 bool contrl_mj__state_finite(const mjModel *m, const mjData *d);
+
+/* A caller's string (a task name, a path) made fit for an error message:
+ * control and non-ASCII bytes as \xNN, cut with "..." to fit n bytes (n >=
+ * 8), so that a message stays one readable line that still has room for
+ * what follows it. Returns buf. */
+const char *contrl_mj__quote(char *buf, size_t n, const char *s);
 
 /* qpos address of a named joint, -1 when the model has no such joint. */
 int contrl_mj__qpos_of(const mjModel *m, const char *joint);

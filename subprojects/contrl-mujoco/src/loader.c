@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -27,14 +28,15 @@ static void install_quiet_warning(void)
         mju_user_warning = quiet_warning;
 }
 
-/* MuJoCo's messages sometimes end in newlines; keep the text on one line. */
+/* MuJoCo's messages sometimes end in newlines, and may quote bytes of the
+ * model; keep the text on one line of printable characters. */
 static void one_line(char *s)
 {
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
     for (size_t i = 0; i < n; i++)
-        if (s[i] == '\n')
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
             s[i] = ' ';
 }
 
@@ -47,8 +49,10 @@ static contrl_status compile(const char *func, const char *what, const char *pat
     mjModel *m = mj_loadXML(path, vfs, err, (int)sizeof err);
     pthread_mutex_unlock(&parser_lock);
     if (m == NULL) {
+        char quoted[200];
         one_line(err);
-        return contrl_set_error(CONTRL_ERR_FORMAT, "%s: MuJoCo could not load %s: %s", func, what,
+        return contrl_set_error(CONTRL_ERR_FORMAT, "%s: MuJoCo could not load %s: %s", func,
+                                contrl_mj__quote(quoted, sizeof quoted, what),
                                 err[0] ? err : "(no message)");
     }
     *out = m;
@@ -58,11 +62,19 @@ static contrl_status compile(const char *func, const char *what, const char *pat
 contrl_status contrl_mj__load_file(const char *func, const char *path, mjModel **out)
 {
     *out = NULL;
+    char quoted[200];
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return contrl_set_error(CONTRL_ERR_IO, "%s: cannot open model file %s: %s", func, path,
-                                strerror(errno));
+        return contrl_set_error(CONTRL_ERR_IO, "%s: cannot open model file %s: %s", func,
+                                contrl_mj__quote(quoted, sizeof quoted, path), strerror(errno));
+    /* fopen opens a directory for reading too; MuJoCo would then report a
+     * parse error (FORMAT) for what is a wrong path. */
+    struct stat sb;
+    const bool is_dir = fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode);
     fclose(f);
+    if (is_dir)
+        return contrl_set_error(CONTRL_ERR_IO, "%s: cannot read model file %s: %s", func,
+                                contrl_mj__quote(quoted, sizeof quoted, path), strerror(EISDIR));
     return compile(func, path, path, NULL, out);
 }
 

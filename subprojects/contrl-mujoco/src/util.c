@@ -1,5 +1,6 @@
 /* src/util.c - small helpers shared by the env and the tasks. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,26 @@ contrl_status contrl_mj__make_begin(const char *func, void *env, size_t env_size
     if (arg == NULL)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", func, arg_name);
     return contrl_mj__allocator(func, in, out);
+}
+
+const char *contrl_mj__quote(char *buf, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (; *s != '\0'; s++) {
+        const unsigned char c = (unsigned char)*s;
+        const size_t w = c >= 0x20 && c < 0x7f ? 1 : 4;
+        if (k + w + 4 > n) { /* room for "..." and the terminator */
+            memcpy(buf + k, "...", 4);
+            return buf;
+        }
+        if (w == 1)
+            buf[k] = (char)c;
+        else
+            snprintf(buf + k, 5, "\\x%02x", c);
+        k += w;
+    }
+    buf[k] = '\0';
+    return buf;
 }
 
 int contrl_mj__qpos_of(const mjModel *m, const char *joint)

@@ -111,7 +111,7 @@ contrl_status contrl_mj__arm_create(const contrl_mj__arm_task *task,
         allocator->free(allocator->user, arm, task->size);
         return contrl_set_error(CONTRL_ERR_NOMEM, "%s: MuJoCo could not allocate mjData", FN);
     }
-    arm->h.magic = CONTRL_MJ__MAGIC;
+    arm->h.magic = CONTRL_MJ__MAGIC_GOAL;
     for (int i = 0; i < CONTRL_MJ__ARM_ACTION_DIM; i++) {
         arm->action_low[i] = -1.0f;
         arm->action_high[i] = 1.0f;
