@@ -10,7 +10,7 @@
  *     of the learn call (no evaluation inside it) and median final
  *     10-episode evaluation return.
  *
- * usage: bench_agents [quality|throughput|rltools [td3|sac] [seeds]]
+ * usage: bench_agents [quality|throughput|rltools [td3|sac|all] [seeds] [threads]]
  *        (quality and throughput by default) */
 #include "bench_common.h"
 
@@ -208,15 +208,16 @@ static contrl_agent *make_rltools(contrl_algo algo, const contrl_env *env, uint6
     return a;
 }
 
-static void rltools(const char *which, int seeds)
+static void rltools(const char *which, int seeds, uint32_t threads)
 {
     const uint64_t steps = 10000;
     printf("\nPendulum in RLtools' configuration (64-64 nets, batch 100, 100 warm-up steps), "
-           "%llu env steps via contrl_agent_learn, one thread, %d seeds; evaluation (10 "
-           "episodes, deterministic) after the timed part\n",
-           (unsigned long long)steps, seeds);
-    printf("(cpu s: this thread's CPU time over the same call, a steadier figure than the wall "
-           "time when other jobs share the cores)\n");
+           "%llu env steps via contrl_agent_learn, %u thread%s (contrl_agent_set_threads), %d "
+           "seeds; evaluation (10 episodes, deterministic) after the timed part\n",
+           (unsigned long long)steps, threads, threads == 1 ? "" : "s", seeds);
+    printf("(cpu s: the calling thread's CPU time over the same call, a steadier figure than "
+           "the wall time when other jobs share the cores; with 2 threads the wall time is the "
+           "figure)\n");
     printf("%-5s %10s %10s %10s %10s %10s   per-seed (wall s, cpu s, return)\n", "algo",
            "median s", "min s", "med cpu s", "median ret", "worst ret");
     static const struct {
@@ -232,6 +233,10 @@ static void rltools(const char *which, int seeds)
         double secs[32], cpus[32], ret[32], ss[32], cs[32], rs[32];
         for (int s = 0; s < seeds; s++) {
             contrl_agent *a = make_rltools(algos[k].algo, &env, steps, (uint64_t)s + 1);
+            if (contrl_agent_set_threads(a, threads) != CONTRL_OK) {
+                fprintf(stderr, "set_threads: %s\n", contrl_last_error());
+                exit(1);
+            }
             double t0 = now(), c0 = cpu_now();
             if (contrl_agent_learn(a, &env, steps, NULL, NULL) != CONTRL_OK) {
                 fprintf(stderr, "learn: %s\n", contrl_last_error());
@@ -268,7 +273,8 @@ int main(int argc, char **argv)
         int seeds = argc > 3 ? atoi(argv[3]) : 5;
         if (seeds < 1 || seeds > 32)
             seeds = 5;
-        rltools(which, seeds);
+        uint32_t threads = argc > 4 ? (uint32_t)atoi(argv[4]) : 1;
+        rltools(which, seeds, threads);
         return 0;
     }
     if (strcmp(what, "quality") == 0 || strcmp(what, "all") == 0)

@@ -256,6 +256,20 @@ typedef struct contrl_update_stats {
 CONTRL_API contrl_status contrl_agent_update(contrl_agent *agent, uint32_t gradient_steps,
                                              contrl_update_stats *stats);
 
+/* Threads of the agent's gradient steps: 1 (the default, the calling
+ * thread only) or 2 (one worker thread, started here and stopped by
+ * contrl_agent_destroy or a later call with 1). With 2, TD3 and SAC run
+ * the two critics' independent work - target predictions, regressions,
+ * Adam steps, soft updates, SAC's passes through the critics - one on each
+ * thread, and the actor's forward pass beside the critics' Adam steps;
+ * DDPG and SQL have one critic and do not use the worker. Results are
+ * bit-identical for 1 and 2. The worker spins for up to 0.2 ms waiting for
+ * the next job, then sleeps. Not thread-safe with other calls on the same
+ * agent. INVALID_ARG for other counts, STATE if no thread can be started
+ * (the agent keeps its previous setting). */
+CONTRL_API contrl_status contrl_agent_set_threads(contrl_agent *agent, uint32_t threads);
+CONTRL_API uint32_t contrl_agent_threads(const contrl_agent *agent); /* 0 for NULL */
+
 /* ---- Letting the agent run the loop ------------------------------------- */
 
 typedef struct contrl_progress {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent_internal.h"
+#include "duo.h"
 
 /* ---- configs ------------------------------------------------------------ */
 
@@ -252,6 +253,7 @@ void contrl_agent_destroy(contrl_agent *a)
     contrl_adam_destroy(a->actor_opt);
     contrl_adam_destroy(a->v_opt);
     contrl_buffer_destroy(a->buffer);
+    contrl__duo_destroy(a->duo, &a->alloc);
     contrl_allocator al = a->alloc;
     contrl__free(&al, a, a->block_size);
 }
@@ -293,6 +295,7 @@ static size_t layout(contrl_agent *a, unsigned char *base)
     TAKE(a->q_b, B);
     TAKE(a->y, B);
     TAKE(a->dq, B);
+    TAKE(a->dq2, B);
     TAKE(a->dsa, B * SA);
     TAKE(a->dsa2, B * SA);
     TAKE(a->d_pi, B * P);
@@ -585,6 +588,26 @@ contrl_algo contrl_agent_algo(const contrl_agent *a) { return a ? a->algo : (con
 uint32_t contrl_agent_obs_dim(const contrl_agent *a) { return a ? a->obs_dim : 0; }
 uint32_t contrl_agent_action_dim(const contrl_agent *a) { return a ? a->act_dim : 0; }
 uint64_t contrl_agent_steps(const contrl_agent *a) { return a ? a->steps : 0; }
+uint32_t contrl_agent_threads(const contrl_agent *a) { return a == NULL ? 0 : a->duo ? 2 : 1; }
+
+contrl_status contrl_agent_set_threads(contrl_agent *a, uint32_t threads)
+{
+    static const char fn[] = "contrl_agent_set_threads";
+    if (a == NULL)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: agent is NULL", fn);
+    if (threads != 1 && threads != 2)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: threads %u (must be 1 or 2)", fn,
+                            threads);
+    if (threads == 1) {
+        contrl__duo_destroy(a->duo, &a->alloc);
+        a->duo = NULL;
+    } else if (a->duo == NULL) {
+        contrl_status st = contrl__duo_create(&a->alloc, &a->duo, fn);
+        if (st != CONTRL_OK)
+            return st;
+    }
+    return CONTRL_OK;
+}
 uint64_t contrl_agent_updates(const contrl_agent *a) { return a ? a->updates : 0; }
 const char *contrl_agent_env_name(const contrl_agent *a) { return a ? a->env_name : ""; }
 const contrl_buffer *contrl_agent_buffer(const contrl_agent *a) { return a ? a->buffer : NULL; }

@@ -38,6 +38,7 @@ struct contrl_agent {
     contrl__scalar_adam alpha_opt;
     contrl_buffer *buffer;
     contrl_rng rng;
+    struct contrl__duo *duo;          /* worker thread (set_threads 2), else NULL */
 
     char env_name[64];       /* env of the last learn() / checkpoint */
     uint64_t steps;          /* transitions observed */
@@ -67,7 +68,7 @@ struct contrl_agent {
     float *logp;                       /* [B] */
     float *q_a, *q_b;                  /* [B] critic outputs */
     float *y;                          /* [B] targets */
-    float *dq;                         /* [B] dL/dQ */
+    float *dq, *dq2;                   /* [B] dL/dQ of critics 0 and 1 */
     float *dsa, *dsa2;                 /* [B, obs+A] dL/d(critic input) */
     float *d_pi;                       /* [B, A or 2A] dL/d(actor output) */
     /* SQL only (NULL otherwise) */

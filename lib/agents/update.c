@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent_internal.h"
+#include "duo.h"
 #include "nn.h"
 
 static const float LOG2 = 0.69314718055994530942f;
@@ -130,6 +131,101 @@ static float alpha_of(const contrl_agent *a)
     return expf(a->log_alpha);
 }
 
+static contrl_status regress_grad_into(contrl_agent *a, contrl_net *net, const float *x,
+                                       const float *y, float wd, float *q, float *dq,
+                                       float *loss_out, float *mean_out);
+static contrl_status step_net(contrl_adam *opt, contrl_net *net);
+static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau);
+
+/* ---- the twin critics' work, one job per critic ---------------------------
+ * With a worker thread (contrl_agent_set_threads) critic 0's job runs on the
+ * calling thread and critic 1's on the worker; without, both run here in
+ * that order. A job writes only its critic's own buffers (q_a/dq/dsa for
+ * critic 0, q_b/dq2/dsa2 for critic 1) and the caller combines them in a
+ * fixed order, so one and two threads give the same bits. A failing job
+ * keeps its message (the worker's last-error buffer is its own). */
+enum job_kind {
+    JOB_TARGET,      /* q_target[k](sa) -> y (k 0) or q_b (k 1) */
+    JOB_REGRESS,     /* critic k's regression gradient toward y */
+    JOB_ADAM,        /* critic k's Adam step; with `actor_fwd`, then the actor's forward */
+    JOB_FORWARD,     /* q[k](sa) -> q_a / q_b, forward cache kept */
+    JOB_BACKWARD_DX, /* d q[k] / d sa from dq / dq2 -> dsa / dsa2, no weight gradient */
+    JOB_SOFT,        /* q_target[k] <- q[k] by tau */
+};
+
+typedef struct critic_job {
+    contrl_agent *a;
+    uint32_t k;
+    enum job_kind kind;
+    bool actor_fwd;      /* JOB_ADAM: also contrl_net_forward(actor, b_obs) */
+    float wd;
+    contrl_status st;
+    float loss, mean;
+    char msg[400];
+} critic_job;
+
+static void run_job(void *p)
+{
+    critic_job *j = p;
+    contrl_agent *a = j->a;
+    const uint32_t k = j->k, B = a->batch;
+    float *q = k == 0 ? a->q_a : a->q_b, *dq = k == 0 ? a->dq : a->dq2;
+    j->st = CONTRL_OK;
+    switch (j->kind) {
+    case JOB_TARGET:
+        contrl_net_predict(a->q_target[k], a->sa, B, k == 0 ? a->y : a->q_b);
+        break;
+    case JOB_REGRESS:
+        j->st = regress_grad_into(a, a->q[k], a->sa, a->y, j->wd, q, dq, &j->loss, &j->mean);
+        break;
+    case JOB_ADAM:
+        j->st = step_net(a->q_opt[k], a->q[k]);
+        if (j->actor_fwd)
+            contrl_net_forward(a->actor, a->b_obs, B,
+                               a->algo == CONTRL_ALGO_SAC ? a->pi_out : a->pi_act);
+        break;
+    case JOB_FORWARD:
+        contrl_net_forward(a->q[k], a->sa, B, q);
+        break;
+    case JOB_BACKWARD_DX:
+        contrl__net_backward_mode(a->q[k], dq, k == 0 ? a->dsa : a->dsa2, CONTRL__GRADS_NONE);
+        break;
+    case JOB_SOFT:
+        soft_update(a->q_target[k], a->q[k], a->cfg.tau);
+        break;
+    }
+    if (j->st != CONTRL_OK)
+        snprintf(j->msg, sizeof j->msg, "%s", contrl_last_error());
+}
+
+/* Runs `kind` for both critics (worker: critic 1); the first failure's
+ * status, re-raised with its message on the calling thread. */
+static contrl_status both_critics(contrl_agent *a, enum job_kind kind, critic_job out[2],
+                                  bool actor_fwd)
+{
+    for (uint32_t k = 0; k < 2; k++) {
+        out[k].a = a;
+        out[k].k = k;
+        out[k].kind = kind;
+        out[k].actor_fwd = k == 1 && actor_fwd;
+        out[k].wd = 0.0f;
+    }
+    contrl__duo_both(a->duo, run_job, &out[0], run_job, &out[1]);
+    for (uint32_t k = 0; k < 2; k++)
+        if (out[k].st != CONTRL_OK)
+            return contrl__fail(out[k].st, "%s", out[k].msg);
+    return CONTRL_OK;
+}
+
+/* y[r] = min of the two target critics at sa[r] (y is the first's output). */
+static void min_q2(contrl_agent *a)
+{
+    critic_job jobs[2];
+    both_critics(a, JOB_TARGET, jobs, false);
+    for (uint32_t r = 0; r < a->batch; r++)
+        a->y[r] = a->q_b[r] < a->y[r] ? a->q_b[r] : a->y[r];
+}
+
 /* y = r + gamma (1 - terminated) * next-state value, per algorithm:
  *   DDPG: Q'(s', mu'(s'))
  *   TD3:  min_k Q'_k(s', clip(mu'(s') + clip(N(0, s~), -c, c), -1, 1))
@@ -153,7 +249,7 @@ static void compute_targets(contrl_agent *a)
             a->pi_act[i] = clampf(a->pi_act[i] + noise, -1.0f, 1.0f);
         }
         fill_sa(a, a->b_next, a->pi_act, B, a->sa);
-        min_q(a, a->q_target, 2, a->sa, next_v, a->q_b);
+        min_q2(a);
         break;
     case CONTRL_ALGO_SQL: /* sql_update computes its own targets */
         break;
@@ -164,7 +260,7 @@ static void compute_targets(contrl_agent *a)
             contrl_net_predict(a->actor, a->b_next, B, a->pi_out);
             sac_sample(a, a->pi_out, B, a->pi_act, a->logp);
             fill_sa(a, a->b_next, a->pi_act, B, a->sa);
-            min_q(a, a->q_target, 2, a->sa, next_v, a->q_b);
+            min_q2(a);
             const float alpha = alpha_of(a);
             for (uint32_t r = 0; r < B; r++)
                 next_v[r] -= alpha * a->logp[r];
@@ -193,20 +289,21 @@ static void add_weight_decay(contrl_net *net, float wd)
  * loss = mean (net(x) - y)^2 (plus L2 weight decay wd on its weights),
  * left in the net's gradient. Parameters are not touched. NUMERIC if the
  * loss or the gradient is not finite. */
-static contrl_status regress_grad(contrl_agent *a, contrl_net *net, const float *x, const float *y,
-                                  float wd, float *loss_out, float *mean_out)
+static contrl_status regress_grad_into(contrl_agent *a, contrl_net *net, const float *x,
+                                       const float *y, float wd, float *q, float *dq,
+                                       float *loss_out, float *mean_out)
 {
     const uint32_t B = a->batch;
-    contrl_net_forward(net, x, B, a->q_a);
+    contrl_net_forward(net, x, B, q);
     double loss = 0.0, mean = 0.0;
     for (uint32_t r = 0; r < B; r++) {
-        float err = a->q_a[r] - y[r];
+        float err = q[r] - y[r];
         loss += (double)err * err;
-        mean += a->q_a[r];
-        a->dq[r] = 2.0f * err / (float)B;
+        mean += q[r];
+        dq[r] = 2.0f * err / (float)B;
     }
     loss /= B;
-    contrl__net_backward_mode(net, a->dq, NULL, CONTRL__GRADS_SET);
+    contrl__net_backward_mode(net, dq, NULL, CONTRL__GRADS_SET);
     if (wd > 0.0f)
         add_weight_decay(net, wd);
     if (!isfinite(loss) || !contrl__all_finite(contrl_net_grads(net), contrl_net_param_count(net)))
@@ -217,6 +314,17 @@ static contrl_status regress_grad(contrl_agent *a, contrl_net *net, const float 
     if (mean_out != NULL)
         *mean_out = (float)(mean / B);
     return CONTRL_OK;
+}
+
+static contrl_status regress_grad(contrl_agent *a, contrl_net *net, const float *x, const float *y,
+                                  float wd, float *loss_out, float *mean_out)
+{
+    return regress_grad_into(a, net, x, y, wd, a->q_a, a->dq, loss_out, mean_out);
+}
+
+static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau)
+{
+    return target != NULL ? contrl_net_soft_update(target, src, tau) : CONTRL_OK;
 }
 
 /* Adam step whose failure message names the agent call. */
@@ -231,11 +339,13 @@ static contrl_status step_net(contrl_adam *opt, contrl_net *net)
     return CONTRL_OK;
 }
 
-/* DDPG / TD3 actor: maximise Q_1(s, mu(s)) -> dL/da = -dQ/da / B. */
-static contrl_status actor_step_deterministic(contrl_agent *a)
+/* DDPG / TD3 actor: maximise Q_1(s, mu(s)) -> dL/da = -dQ/da / B. With
+ * `have_fwd` the actor's forward on b_obs into pi_act is already done. */
+static contrl_status actor_step_deterministic(contrl_agent *a, bool have_fwd)
 {
     const uint32_t B = a->batch, A = a->act_dim, O = a->obs_dim, SA = a->sa_dim;
-    contrl_net_forward(a->actor, a->b_obs, B, a->pi_act);
+    if (!have_fwd)
+        contrl_net_forward(a->actor, a->b_obs, B, a->pi_act);
     fill_sa(a, a->b_obs, a->pi_act, B, a->sa);
     contrl_net_forward(a->q[0], a->sa, B, a->q_a);
     double loss = 0.0;
@@ -263,15 +373,16 @@ static contrl_status actor_step_deterministic(contrl_agent *a)
  *   dL/dlogstd = (-alpha + dL/du * B * std * eps) / B, 0 where clamped.
  * Also leaves min Q - alpha log pi in a->y for the value network (v1), and
  * steps alpha toward the target entropy when auto_alpha is on. */
-static contrl_status actor_step_sac(contrl_agent *a)
+static contrl_status actor_step_sac(contrl_agent *a, bool have_fwd)
 {
     const uint32_t B = a->batch, A = a->act_dim, O = a->obs_dim, SA = a->sa_dim;
     const float alpha = alpha_of(a);
-    contrl_net_forward(a->actor, a->b_obs, B, a->pi_out);
+    critic_job jobs[2];
+    if (!have_fwd)
+        contrl_net_forward(a->actor, a->b_obs, B, a->pi_out);
     sac_sample(a, a->pi_out, B, a->pi_act, a->logp);
     fill_sa(a, a->b_obs, a->pi_act, B, a->sa);
-    contrl_net_forward(a->q[0], a->sa, B, a->q_a);
-    contrl_net_forward(a->q[1], a->sa, B, a->q_b);
+    both_critics(a, JOB_FORWARD, jobs, false);
     double loss = 0.0, logp_sum = 0.0;
     for (uint32_t r = 0; r < B; r++) {
         bool first = a->q_a[r] <= a->q_b[r];
@@ -281,14 +392,12 @@ static contrl_status actor_step_sac(contrl_agent *a)
         a->y[r] = qmin - alpha * a->logp[r];
         /* dq routes -1/B to whichever critic is the minimum for this row. */
         a->dq[r] = first ? -1.0f / (float)B : 0.0f;
-        a->d_pi[r] = first ? 0.0f : -1.0f / (float)B; /* borrowed as the second dq */
+        a->dq2[r] = first ? 0.0f : -1.0f / (float)B;
     }
     loss /= B;
     if (!isfinite(loss))
         return contrl__fail(CONTRL_ERR_NUMERIC, "contrl_agent_update: actor loss is not finite");
-    contrl__net_backward_mode(a->q[0], a->dq, a->dsa, CONTRL__GRADS_NONE);
-    memcpy(a->dq, a->d_pi, B * sizeof(float));
-    contrl__net_backward_mode(a->q[1], a->dq, a->dsa2, CONTRL__GRADS_NONE);
+    both_critics(a, JOB_BACKWARD_DX, jobs, false);
     for (uint32_t r = 0; r < B; r++)
         for (uint32_t i = 0; i < A; i++) {
             const size_t k = (size_t)r * A + i;
@@ -325,10 +434,6 @@ static contrl_status actor_step_sac(contrl_agent *a)
     return CONTRL_OK;
 }
 
-static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau)
-{
-    return target != NULL ? contrl_net_soft_update(target, src, tau) : CONTRL_OK;
-}
 
 /* Lower median of n values (n small): insertion sort of a copy. */
 static float lower_median(float *v, uint32_t n)
@@ -476,34 +581,46 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
     const float wd = a->algo == CONTRL_ALGO_DDPG ? a->ddpg.critic_weight_decay : 0.0f;
     fill_sa(a, a->b_obs, a->b_act, a->batch, a->sa);
     float loss_sum = 0.0f, loss = 0.0f, mean_q = 0.0f;
-    for (uint32_t k = 0; k < a->n_critics; k++) {
-        st = regress_grad(a, a->q[k], a->sa, a->y, wd, &loss, k == 0 ? &mean_q : NULL);
-        if (st != CONTRL_OK)
+    /* The actor's forward on b_obs does not depend on the critics: with two
+     * critics it runs on the worker, after critic 1's Adam step. */
+    bool actor_due = true, have_fwd = false;
+    if (a->algo == CONTRL_ALGO_TD3)
+        actor_due = (a->updates + 1) % a->td3.policy_delay == 0;
+    if (a->n_critics == 2) {
+        critic_job jobs[2];
+        if ((st = both_critics(a, JOB_REGRESS, jobs, false)) != CONTRL_OK)
             return st;
-        loss_sum += loss;
+        loss_sum = jobs[0].loss + jobs[1].loss;
+        mean_q = jobs[0].mean;
+        have_fwd = actor_due;
+        if ((st = both_critics(a, JOB_ADAM, jobs, have_fwd)) != CONTRL_OK)
+            return st;
+    } else {
+        if ((st = regress_grad(a, a->q[0], a->sa, a->y, wd, &loss, &mean_q)) != CONTRL_OK ||
+            (st = step_net(a->q_opt[0], a->q[0])) != CONTRL_OK)
+            return st;
+        loss_sum = loss;
     }
-    for (uint32_t k = 0; k < a->n_critics; k++)
-        if ((st = step_net(a->q_opt[k], a->q[k])) != CONTRL_OK)
-            return st;
     a->stats.critic_loss = loss_sum / (float)a->n_critics;
     a->stats.mean_q = mean_q;
     a->updates++;
 
     const float tau = a->cfg.tau;
+    critic_job jobs[2];
     switch (a->algo) {
     case CONTRL_ALGO_DDPG:
     case CONTRL_ALGO_TD3:
         /* TD3: actor and targets every policy_delay critic updates. */
-        if (a->algo == CONTRL_ALGO_TD3 && a->updates % a->td3.policy_delay != 0)
+        if (!actor_due)
             return CONTRL_OK;
-        if ((st = actor_step_deterministic(a)) != CONTRL_OK)
+        if ((st = actor_step_deterministic(a, have_fwd)) != CONTRL_OK)
             return st;
         soft_update(a->actor_target, a->actor, tau);
-        for (uint32_t k = 0; k < a->n_critics; k++)
-            soft_update(a->q_target[k], a->q[k], tau);
-        return CONTRL_OK;
+        if (a->n_critics == 2)
+            return both_critics(a, JOB_SOFT, jobs, false);
+        return soft_update(a->q_target[0], a->q[0], tau);
     case CONTRL_ALGO_SAC:
-        if ((st = actor_step_sac(a)) != CONTRL_OK)
+        if ((st = actor_step_sac(a, have_fwd)) != CONTRL_OK)
             return st;
         if (a->sac.value_net) {
             /* V(s) -> min_k Q_k(s, a~pi) - alpha log pi (a->y from the actor step) */
@@ -516,9 +633,7 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
             a->stats.value_loss = vloss;
             return soft_update(a->v_target, a->v, tau);
         }
-        for (uint32_t k = 0; k < 2; k++)
-            soft_update(a->q_target[k], a->q[k], tau);
-        return CONTRL_OK;
+        return both_critics(a, JOB_SOFT, jobs, false);
     case CONTRL_ALGO_SQL:
         return CONTRL_OK; /* handled by sql_update */
     }

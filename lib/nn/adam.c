@@ -12,6 +12,9 @@ struct contrl_adam {
     size_t n;
     uint64_t t;
     float *m, *v;
+    /* The step is computed into these, checked, then taken: m/v swap
+     * places with m_next/v_next and p_next is copied into the net. */
+    float *m_next, *v_next, *p_next;
 };
 
 static contrl_adam_config adam_defaults(void)
@@ -63,7 +66,7 @@ contrl_status contrl_adam_create(const contrl_adam_config *cfg_in, size_t param_
         return st;
     size_t head = contrl__round_up(sizeof(contrl_adam), 64);
     size_t vec = contrl__round_up(param_count * sizeof(float), 64);
-    size_t total = head + 2 * vec;
+    size_t total = head + 5 * vec;
     unsigned char *block = contrl__alloc(&cfg.allocator, total);
     if (block == NULL)
         return contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate %zu bytes", fn, total);
@@ -75,6 +78,9 @@ contrl_status contrl_adam_create(const contrl_adam_config *cfg_in, size_t param_
     a->n = param_count;
     a->m = (float *)(void *)(block + head);
     a->v = (float *)(void *)(block + head + vec);
+    a->m_next = (float *)(void *)(block + head + 2 * vec);
+    a->v_next = (float *)(void *)(block + head + 3 * vec);
+    a->p_next = (float *)(void *)(block + head + 4 * vec);
     *out = a;
     return CONTRL_OK;
 }
@@ -121,29 +127,16 @@ static double sum_squares(const float *g, size_t n)
 /* The element-wise update, cloned for AVX-512 and AVX2. Each element is
  * computed by the same IEEE operations in every clone (no contraction in
  * ISO C mode), so the clones give bit-identical results. */
-ADAM_CLONES static void
-adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
-            size_t n, float scale, float b1, float b2, float step_size, float bc2_sqrt, float eps)
-{
-    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i] * scale;
-        float mi = b1 * m[i] + c1 * gi;
-        float vi = b2 * v[i] + c2 * (gi * gi);
-        m[i] = mi;
-        v[i] = vi;
-        p[i] -= step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-    }
-}
-
-/* true if the step adam_update would take leaves every parameter and first
- * moment finite: the same expressions, evaluated without writing anything.
- * A finite gradient can still overflow them: a learning rate near FLT_MAX,
- * or moments (set_state, a checkpoint) such as m = 1e38 with v = 0. */
+/* The Adam step into p_out, m_out, v_out (nothing of the current state is
+ * written); true if every new parameter and first moment is finite. A
+ * finite gradient can still overflow them: a learning rate near FLT_MAX,
+ * or moments (set_state, a checkpoint) such as m = 1e38 with v = 0. One
+ * pass: before, a checking pass and the update recomputed the same step. */
 ADAM_CLONES static bool
-adam_update_finite(const float *restrict p, const float *restrict g, const float *restrict m,
-                   const float *restrict v, size_t n, float scale, float b1, float b2,
-                   float step_size, float bc2_sqrt, float eps)
+adam_update_into(const float *restrict p, const float *restrict g, const float *restrict m,
+                 const float *restrict v, float *restrict p_out, float *restrict m_out,
+                 float *restrict v_out, size_t n, float scale, float b1, float b2,
+                 float step_size, float bc2_sqrt, float eps)
 {
     const float c1 = 1.0f - b1, c2 = 1.0f - b2;
     float lane[16] = {0};
@@ -156,6 +149,9 @@ adam_update_finite(const float *restrict p, const float *restrict g, const float
             float mi = b1 * m[i + j] + c1 * gi;
             float vi = b2 * v[i + j] + c2 * (gi * gi);
             float pi = p[i + j] - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+            m_out[i + j] = mi;
+            v_out[i + j] = vi;
+            p_out[i + j] = pi;
             lane[j] += pi * 0.0f + mi * 0.0f; /* NaN iff either is NaN or Inf */
         }
     for (; i < n; i++) {
@@ -163,6 +159,9 @@ adam_update_finite(const float *restrict p, const float *restrict g, const float
         float mi = b1 * m[i] + c1 * gi;
         float vi = b2 * v[i] + c2 * (gi * gi);
         float pi = p[i] - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+        m_out[i] = mi;
+        v_out[i] = vi;
+        p_out[i] = pi;
         lane[0] += pi * 0.0f + mi * 0.0f;
     }
     float acc = 0.0f;
@@ -199,13 +198,19 @@ contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
     double bc1 = 1.0 - pow(adam->cfg.beta1, (double)t);
     double bc2 = 1.0 - pow(adam->cfg.beta2, (double)t);
     const float step_size = (float)(adam->cfg.lr / bc1), bc2_sqrt = (float)sqrt(bc2);
-    if (!adam_update_finite(contrl_net_params(net), g, adam->m, adam->v, adam->n, scale,
-                            adam->cfg.beta1, adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps))
+    if (!adam_update_into(contrl_net_params(net), g, adam->m, adam->v, adam->p_next,
+                          adam->m_next, adam->v_next, adam->n, scale, adam->cfg.beta1,
+                          adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps))
         return contrl__fail(CONTRL_ERR_NUMERIC,
                             "%s: the step would make a parameter or moment NaN or Inf (learning "
                             "rate %g too large?); nothing changed", fn, (double)adam->cfg.lr);
-    adam_update(contrl__net_params_mut(net), g, adam->m, adam->v, adam->n, scale,
-                adam->cfg.beta1, adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps);
+    memcpy(contrl__net_params_mut(net), adam->p_next, adam->n * sizeof(float));
+    float *swap = adam->m;
+    adam->m = adam->m_next;
+    adam->m_next = swap;
+    swap = adam->v;
+    adam->v = adam->v_next;
+    adam->v_next = swap;
     adam->t = t;
     return CONTRL_OK;
 }

@@ -1272,6 +1272,66 @@ START_TEST(same_seed_gives_bit_identical_agents_and_another_seed_does_not)
 }
 END_TEST
 
+
+/* Loop over variants. Two threads (contrl_agent_set_threads) give the bits
+ * of one: trained 1400 steps on 1 thread, 1600 on 2, then 500 on 1 again,
+ * against 3500 steps on 1 thread, and the stats of one
+ * more gradient step. Splits fall between Pendulum's 200-step episodes. */
+START_TEST(two_threads_give_bit_identical_agents)
+{
+    const variant v = (variant)_i;
+    contrl_agent *a = make_agent(v, 91), *b = make_agent(v, 91);
+    contrl_env env_a = make_pendulum(), env_b = make_pendulum();
+    ck_assert_uint_eq(contrl_agent_threads(a), 1);
+    ck_assert_int_eq(contrl_agent_learn(a, &env_a, 1400, NULL, NULL), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_set_threads(a, 2), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_set_threads(a, 2), CONTRL_OK); /* again: no second worker */
+    ck_assert_uint_eq(contrl_agent_threads(a), 2);
+    ck_assert_int_eq(contrl_agent_learn(a, &env_a, 1600, NULL, NULL), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_set_threads(a, 1), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_learn(a, &env_a, 500, NULL, NULL), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_learn(b, &env_b, 3500, NULL, NULL), CONTRL_OK);
+    ck_assert_uint_gt(contrl_agent_updates(a), 2000);
+    ck_assert_uint_eq(contrl_agent_updates(a), contrl_agent_updates(b));
+    float pa[N_PROBE], pb[N_PROBE];
+    probe(a, pa);
+    probe(b, pb);
+    ck_assert_msg(memcmp(pa, pb, sizeof pa) == 0, "%s: 1-2-1 threads %.9g vs 1 thread %.9g",
+                  variant_names[v], (double)pa[0], (double)pb[0]);
+    ck_assert_int_eq(contrl_agent_set_threads(a, 2), CONTRL_OK);
+    contrl_update_stats sa, sb;
+    ck_assert_int_eq(contrl_agent_update(a, 1, &sa), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_update(b, 1, &sb), CONTRL_OK);
+    ck_assert_int_eq(memcmp(&sa.critic_loss, &sb.critic_loss, sizeof sa.critic_loss), 0);
+    ck_assert_int_eq(memcmp(&sa.mean_q, &sb.mean_q, sizeof sa.mean_q), 0);
+    ck_assert_int_eq(memcmp(&sa.actor_loss, &sb.actor_loss, sizeof sa.actor_loss), 0);
+    probe(a, pa);
+    probe(b, pb);
+    ck_assert_int_eq(memcmp(pa, pb, sizeof pa), 0);
+    contrl_env_close(&env_a);
+    contrl_env_close(&env_b);
+    contrl_agent_destroy(a); /* stops the worker */
+    contrl_agent_destroy(b);
+}
+END_TEST
+
+START_TEST(set_threads_rejects_null_0_and_3_and_keeps_the_setting)
+{
+    contrl_agent *a = make_agent(TD3, 5);
+    ck_assert_int_eq(contrl_agent_set_threads(NULL, 2), CONTRL_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(contrl_last_error(), "contrl_agent_set_threads"));
+    ck_assert_uint_eq(contrl_agent_threads(NULL), 0);
+    ck_assert_int_eq(contrl_agent_set_threads(a, 2), CONTRL_OK);
+    for (uint32_t t = 0; t <= 3; t += 3) {
+        contrl_clear_error();
+        ck_assert_int_eq(contrl_agent_set_threads(a, t), CONTRL_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(contrl_last_error(), "threads"));
+        ck_assert_uint_eq(contrl_agent_threads(a), 2);
+    }
+    contrl_agent_destroy(a);
+}
+END_TEST
+
 /* Loop over variants. learn(2000) then learn(1000) equals learn(3000):
  * 2000 is a multiple of the pendulum's 200-step episodes, so the split
  * falls between episodes. What resuming from a checkpoint will rely on. */
@@ -1527,6 +1587,8 @@ static Suite *agent_suite(void)
     tcase_add_loop_test(det, same_seed_gives_bit_identical_agents_and_another_seed_does_not, 0,
                         N_VARIANTS);
     tcase_add_loop_test(det, learning_in_two_calls_equals_learning_in_one, 0, N_VARIANTS);
+    tcase_add_loop_test(det, two_threads_give_bit_identical_agents, 0, N_VARIANTS);
+    tcase_add_test(det, set_threads_rejects_null_0_and_3_and_keeps_the_setting);
     suite_add_tcase(s, det);
     return s;
 }

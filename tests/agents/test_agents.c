@@ -185,10 +185,22 @@ static int opt_differences(contrl_agent *a, const snapshot *x, const snapshot *y
 }
 
 /* Loop over variants. */
+/* Loops run every case on 1 and then 2 threads (contrl_agent_set_threads):
+ * with 2, critic 1's work runs on the worker, whose failures must come back
+ * with their message and leave everything as on 1 thread. */
+static contrl_agent *make_agent_threads(variant v, int loop_i, int per_round)
+{
+    contrl_agent *a = make_agent(v);
+    const uint32_t threads = 1 + (uint32_t)(loop_i / per_round);
+    ck_assert_int_eq(contrl_agent_set_threads(a, threads), CONTRL_OK);
+    ck_assert_uint_eq(contrl_agent_threads(a), threads);
+    return a;
+}
+
 START_TEST(update_with_a_nonfinite_gradient_returns_numeric_and_keeps_every_net)
 {
-    const variant v = (variant)_i;
-    contrl_agent *a = make_agent(v);
+    const variant v = (variant)(_i % N_VARIANTS);
+    contrl_agent *a = make_agent_threads(v, _i, N_VARIANTS);
     fill(a, NAN); /* ordinary rewards */
     /* Two good steps (TD3's actor and targets move on the second). */
     ck_assert_int_eq(contrl_agent_update(a, 2, NULL), CONTRL_OK);
@@ -236,8 +248,8 @@ END_TEST
  * critic stepped and the rest not. */
 START_TEST(update_refused_at_the_second_critic_leaves_the_first_unchanged_too)
 {
-    const variant v = (variant)(_i + TD3);
-    contrl_agent *a = make_agent(v);
+    const variant v = (variant)(_i % (N_VARIANTS - TD3) + TD3);
+    contrl_agent *a = make_agent_threads(v, _i, N_VARIANTS - TD3);
     fill(a, NAN);
     ck_assert_int_eq(contrl_agent_update(a, 2, NULL), CONTRL_OK);
     contrl_net *q1 = a->q[1];
@@ -254,7 +266,12 @@ START_TEST(update_refused_at_the_second_critic_leaves_the_first_unchanged_too)
 
     snapshot before, after;
     take(a, &before);
+    contrl_clear_error();
     ck_assert_int_eq(contrl_agent_update(a, 1, NULL), CONTRL_ERR_NUMERIC);
+    ck_assert_msg(strstr(contrl_last_error(), "contrl_agent_update") != NULL &&
+                      strstr(contrl_last_error(), "not finite") != NULL,
+                  "%s on %u threads: message \"%s\"", variant_names[v], contrl_agent_threads(a),
+                  contrl_last_error());
     take(a, &after);
     char what[512] = "";
     int d = differences(&before, &after, what, sizeof what);
@@ -272,8 +289,8 @@ END_TEST
  * reward is NaN"). */
 START_TEST(update_numeric_error_names_contrl_agent_update)
 {
-    const variant v = (variant)_i;
-    contrl_agent *a = make_agent(v);
+    const variant v = (variant)(_i % N_VARIANTS);
+    contrl_agent *a = make_agent_threads(v, _i, N_VARIANTS);
     fill(a, 3e38f);
     contrl_clear_error();
     ck_assert_int_eq(contrl_agent_update(a, 1, NULL), CONTRL_ERR_NUMERIC);
@@ -290,10 +307,10 @@ static Suite *internal_suite(void)
     TCase *tc = tcase_create("internal");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, update_with_a_nonfinite_gradient_returns_numeric_and_keeps_every_net,
-                        0, N_VARIANTS);
+                        0, 2 * N_VARIANTS);
     tcase_add_loop_test(tc, update_refused_at_the_second_critic_leaves_the_first_unchanged_too,
-                        0, N_VARIANTS - TD3);
-    tcase_add_loop_test(tc, update_numeric_error_names_contrl_agent_update, 0, N_VARIANTS);
+                        0, 2 * (N_VARIANTS - TD3));
+    tcase_add_loop_test(tc, update_numeric_error_names_contrl_agent_update, 0, 2 * N_VARIANTS);
     suite_add_tcase(s, tc);
     return s;
 }

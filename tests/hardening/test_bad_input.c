@@ -1172,6 +1172,16 @@ static void row_agent_save_load(void)
     remove(other);
 }
 
+static void row_agent_threads(void)
+{
+    BAD(INV, contrl_agent_set_threads(NULL, 2));
+    BAD(INV, contrl_agent_set_threads(W.agent, 0));
+    BAD(INV, contrl_agent_set_threads(W.agent, 3));
+    BAD(INV, contrl_agent_set_threads(W.agent, UINT32_MAX));
+    NEUTRAL(0u, contrl_agent_threads(NULL));
+    NEUTRAL(1u, contrl_agent_threads(W.agent)); /* the refused calls kept the setting */
+}
+
 static void row_agent_getters(void)
 {
     HARMLESS(contrl_agent_destroy(NULL));
@@ -1518,6 +1528,8 @@ static const row rows[] = {
     {"contrl_agent_reset_noise", row_agent_act},
     {"contrl_agent_observe", row_agent_observe_update},
     {"contrl_agent_update", row_agent_observe_update},
+    {"contrl_agent_set_threads", row_agent_threads},
+    {"contrl_agent_threads", row_agent_threads},
     {"contrl_agent_learn", row_agent_learn_evaluate},
     {"contrl_agent_learn_ex", row_agent_learn_evaluate},
     {"contrl_agent_evaluate", row_agent_learn_evaluate},

@@ -1,0 +1,164 @@
+/* lib/agents/duo.c - the agent's worker thread (duo.h).
+ *
+ * One job at a time: the caller writes fn/arg, then bumps `posted`
+ * (release); the worker runs it and stores the same number in `finished`
+ * (release). Both sides wait by spinning; the worker sleeps on a condition
+ * variable once DUO_SPIN_NS pass without a job. The jobs of one update are
+ * a few microseconds apart, far less than a futex wake-up. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "duo.h"
+
+#ifndef DUO_SPIN_NS
+#define DUO_SPIN_NS 200000
+#endif
+#ifndef PAUSE_NS
+#define PAUSE_NS 50000
+#endif
+
+struct contrl__duo {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    void (*fn)(void *);
+    void *arg;
+    bool quit;
+    bool sleeping;          /* under mu */
+    _Alignas(64) atomic_uint_fast64_t posted;
+    _Alignas(64) atomic_uint_fast64_t finished;
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Spin until *x != seen, or (bounded) until DUO_SPIN_NS have passed; true
+ * if it changed. Pause for the first PAUSE_NS (the jobs of one update are
+ * microseconds apart), then sched_yield, which gives the core away when
+ * the machine is oversubscribed; a yield hands the core to another
+ * runnable task for its time slice, so it comes second. */
+static bool spin_while(atomic_uint_fast64_t *x, uint64_t seen, bool bounded)
+{
+    const uint64_t start = now_ns();
+    bool yielding = false;
+    for (uint32_t k = 1;; k++) {
+        if (atomic_load_explicit(x, memory_order_acquire) != seen)
+            return true;
+        if (yielding) {
+            sched_yield();
+        } else {
+            cpu_relax();
+            if ((k & 255) == 0 && now_ns() - start >= (uint64_t)PAUSE_NS)
+                yielding = true;
+        }
+        if (bounded && (k & 15) == 0 && yielding && now_ns() - start >= (uint64_t)DUO_SPIN_NS)
+            return false;
+    }
+}
+
+static void *worker_main(void *p)
+{
+    contrl__duo *d = p;
+    uint64_t seen = 0;
+    for (;;) {
+        if (!spin_while(&d->posted, seen, true)) {
+            pthread_mutex_lock(&d->mu);
+            while (atomic_load_explicit(&d->posted, memory_order_acquire) == seen) {
+                d->sleeping = true;
+                pthread_cond_wait(&d->wake, &d->mu);
+            }
+            d->sleeping = false;
+            pthread_mutex_unlock(&d->mu);
+        }
+        seen = atomic_load_explicit(&d->posted, memory_order_acquire);
+        if (d->quit)
+            return NULL;
+        d->fn(d->arg);
+        atomic_store_explicit(&d->finished, seen, memory_order_release);
+    }
+}
+
+static void post(contrl__duo *d, void (*fn)(void *), void *arg, bool quit)
+{
+    d->fn = fn;
+    d->arg = arg;
+    d->quit = quit;
+    /* Under the mutex, so a worker between its last check and its wait
+     * cannot miss the wake-up. */
+    pthread_mutex_lock(&d->mu);
+    atomic_fetch_add_explicit(&d->posted, 1, memory_order_release);
+    if (d->sleeping)
+        pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->mu);
+}
+
+contrl_status contrl__duo_create(const contrl_allocator *al, contrl__duo **out, const char *fn)
+{
+    *out = NULL;
+    contrl__duo *d = contrl__alloc(al, sizeof *d);
+    if (d == NULL)
+        return contrl__fail(CONTRL_ERR_NOMEM, "%s: cannot allocate the worker's state", fn);
+    memset(d, 0, sizeof *d);
+    atomic_init(&d->posted, 0);
+    atomic_init(&d->finished, 0);
+    if (pthread_mutex_init(&d->mu, NULL) != 0) {
+        contrl__free(al, d, sizeof *d);
+        return contrl__fail(CONTRL_ERR_STATE, "%s: cannot create a mutex", fn);
+    }
+    if (pthread_cond_init(&d->wake, NULL) != 0) {
+        pthread_mutex_destroy(&d->mu);
+        contrl__free(al, d, sizeof *d);
+        return contrl__fail(CONTRL_ERR_STATE, "%s: cannot create a condition variable", fn);
+    }
+    if (pthread_create(&d->thread, NULL, worker_main, d) != 0) {
+        pthread_cond_destroy(&d->wake);
+        pthread_mutex_destroy(&d->mu);
+        contrl__free(al, d, sizeof *d);
+        return contrl__fail(CONTRL_ERR_STATE, "%s: cannot start a thread", fn);
+    }
+    *out = d;
+    return CONTRL_OK;
+}
+
+void contrl__duo_destroy(contrl__duo *d, const contrl_allocator *al)
+{
+    if (d == NULL)
+        return;
+    post(d, NULL, NULL, true);
+    pthread_join(d->thread, NULL);
+    pthread_cond_destroy(&d->wake);
+    pthread_mutex_destroy(&d->mu);
+    contrl__free(al, d, sizeof *d);
+}
+
+void contrl__duo_both(contrl__duo *d, void (*mine)(void *), void *marg,
+                      void (*theirs)(void *), void *targ)
+{
+    if (d == NULL) {
+        mine(marg);
+        theirs(targ);
+        return;
+    }
+    post(d, theirs, targ, false);
+    const uint64_t job = atomic_load_explicit(&d->posted, memory_order_relaxed);
+    mine(marg);
+    while (atomic_load_explicit(&d->finished, memory_order_acquire) != job)
+        spin_while(&d->finished, job - 1, false);
+}
