@@ -669,7 +669,7 @@ END_TEST
  * beta 0 (C starts as NaN) and 1. Each product is prepared on a fresh
  * handle as a net does at creation: it must then hold a kernel exactly when
  * the documented rule gives the product to libxsmm (C with unit column
- * stride, n >= 2, a transposed B no larger than 128x128), and a second,
+ * stride, n >= 2, a transposed B that fits the workspace), and a second,
  * cached run must give the same bits. Loop over SKX and ZEN3, the sets that
  * can use libxsmm; a set that does not here is reported, not failed. */
 START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
@@ -728,8 +728,9 @@ START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
                         contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, A.cs, B.p, B.rs, B.cs, beta,
                                      C1.p, C1.rs, C1.cs);
                         contrl__blas_prepare(b, false);
-                        const bool expect = lc == ROW_MAJOR && n >= 2 &&
-                                            (lb == ROW_MAJOR || n * k <= 128 * 128);
+                        /* B read through its transpose goes through the
+                         * workspace, sized K * N here: every shape fits */
+                        const bool expect = lc == ROW_MAJOR && n >= 2;
                         const uint32_t got = contrl__blas_xsmm_kernels(b);
                         ck_assert_msg(got == (expect ? 1u : 0u),
                                       "set %s %lldx%lldx%lld A %s B %s C %s: %u kernels, "

@@ -17,6 +17,13 @@
  *       Steps per second of a contrl_vec_env of `envs` (8) HalfCheetah and
  *       Hopper envs on 1 and 2 threads, and the speed-up.
  *
+ *   bench_mujoco ant [steps] [warmup]
+ *       TD3 on Ant (issue 9's setting: 256-256 nets, batch 256, one env
+ *       step and one gradient step each): env steps per second of
+ *       contrl_agent_learn after `warmup` (2000) steps, with the agent on 1
+ *       and on 2 threads (contrl_agent_set_threads; same bits), and the
+ *       env step alone for reference. Target: >= 600 steps/s on 2 cores.
+ *
  * Every figure is printed next to its baseline from the same run. */
 #include <math.h>
 #include <stdio.h>
@@ -210,6 +217,80 @@ static int vec(uint32_t n, double seconds)
     return 0;
 }
 
+static contrl_agent *ant_agent(const contrl_env *env, uint64_t warmup)
+{
+    contrl_agent_config c = contrl_agent_config_default(CONTRL_ALGO_TD3);
+    c.obs_dim = env->obs_dim;
+    c.action_dim = env->action_dim;
+    c.action_low = env->action_low;
+    c.action_high = env->action_high;
+    c.hidden[0] = c.hidden[1] = 256;
+    c.batch_size = 256;
+    c.learning_starts = warmup;
+    c.buffer_capacity = 1000000;
+    c.seed = 1;
+    contrl_agent *a = NULL;
+    if (contrl_td3_create(&c, NULL, &a) != CONTRL_OK) {
+        fprintf(stderr, "td3_create: %s\n", contrl_last_error());
+        exit(1);
+    }
+    return a;
+}
+
+static int ant(uint64_t steps, uint64_t warmup)
+{
+    contrl_env env;
+    if (contrl_mj_make("ant", NULL, &env) != CONTRL_OK) {
+        fprintf(stderr, "ant: %s\n", contrl_last_error());
+        return 1;
+    }
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    contrl_blas_query(CONTRL_KERNELS_AUTO, &info);
+    printf("TD3 on Ant (obs %u, act %u), 256-256 nets, batch 256, one update per env step; "
+           "%llu timed steps after %llu warm-up steps (random actions, then updates); kernels "
+           "%s%s%s\n",
+           env.obs_dim, env.action_dim, (unsigned long long)steps, (unsigned long long)warmup,
+           info.name, info.xsmm ? " + " : "", info.xsmm ? info.xsmm : "");
+    /* The env alone, random actions, for reference. */
+    {
+        contrl_agent *a = ant_agent(&env, warmup);
+        double t0 = now_s();
+        contrl_agent_learn(a, &env, warmup, NULL, NULL); /* random actions only */
+        printf("  env steps alone (random actions, no updates): %.0f steps/s\n",
+               (double)warmup / (now_s() - t0));
+        contrl_agent_destroy(a);
+    }
+    double rate[2] = {0, 0};
+    for (uint32_t threads = 1; threads <= 2; threads++) {
+        contrl_agent *a = ant_agent(&env, warmup);
+        if (contrl_agent_set_threads(a, threads) != CONTRL_OK ||
+            contrl_agent_learn(a, &env, warmup + 256, NULL, NULL) != CONTRL_OK) {
+            fprintf(stderr, "learn: %s\n", contrl_last_error());
+            return 1;
+        }
+        const uint64_t u0 = contrl_agent_updates(a);
+        double t0 = now_s(), c0 = cpu_s();
+        if (contrl_agent_learn(a, &env, steps, NULL, NULL) != CONTRL_OK) {
+            fprintf(stderr, "learn: %s\n", contrl_last_error());
+            return 1;
+        }
+        double wall = now_s() - t0, cpu = cpu_s() - c0;
+        rate[threads - 1] = (double)steps / wall;
+        printf("  %u thread%s: %.0f env steps/s while training (%llu updates in %.2f s; calling "
+               "thread's CPU %.2f s)\n",
+               threads, threads == 1 ? " " : "s", rate[threads - 1],
+               (unsigned long long)(contrl_agent_updates(a) - u0), wall, cpu);
+        fflush(stdout);
+        contrl_agent_destroy(a);
+    }
+    printf("  2 threads / 1 thread: %.2fx; target >= 600 steps/s: %s\n", rate[1] / rate[0],
+           rate[1] >= 600.0 ? "met" : "not met");
+    contrl_env_close(&env);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "overhead";
@@ -217,6 +298,10 @@ int main(int argc, char **argv)
         return overhead(argc > 2 ? atof(argv[2]) : 2.0);
     if (strcmp(mode, "vec") == 0)
         return vec(argc > 2 ? (uint32_t)atoi(argv[2]) : 8, argc > 3 ? atof(argv[3]) : 2.0);
-    fprintf(stderr, "usage: bench_mujoco overhead [seconds-per-task] | vec [envs] [seconds]\n");
+    if (strcmp(mode, "ant") == 0)
+        return ant(argc > 2 ? (uint64_t)atoll(argv[2]) : 2000,
+                   argc > 3 ? (uint64_t)atoll(argv[3]) : 2000);
+    fprintf(stderr, "usage: bench_mujoco overhead [seconds-per-task] | vec [envs] [seconds] | "
+                    "ant [steps] [warmup]\n");
     return 2;
 }
