@@ -263,7 +263,7 @@ CONTRL_API contrl_status contrl_agent_update(contrl_agent *agent, uint32_t gradi
  * Adam steps, soft updates, SAC's passes through the critics - one on each
  * thread, and the actor's forward pass beside the critics' Adam steps;
  * DDPG and SQL have one critic and do not use the worker. Results are
- * bit-identical for 1 and 2. The worker spins for up to 0.2 ms waiting for
+ * bit-identical for 1 and 2. The worker spins for up to 1 ms waiting for
  * the next job, then sleeps. Not thread-safe with other calls on the same
  * agent. INVALID_ARG for other counts, STATE if no thread can be started
  * (the agent keeps its previous setting). */

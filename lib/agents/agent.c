@@ -4,6 +4,7 @@
 
 #include "agent_internal.h"
 #include "duo.h"
+#include "nn.h"
 
 /* ---- configs ------------------------------------------------------------ */
 
@@ -590,6 +591,15 @@ uint32_t contrl_agent_action_dim(const contrl_agent *a) { return a ? a->act_dim 
 uint64_t contrl_agent_steps(const contrl_agent *a) { return a ? a->steps : 0; }
 uint32_t contrl_agent_threads(const contrl_agent *a) { return a == NULL ? 0 : a->duo ? 2 : 1; }
 
+/* Every net of the agent may split its large products over the worker. */
+static void lend_duo(contrl_agent *a, struct contrl__duo *duo)
+{
+    contrl_net *nets[] = {a->actor, a->actor_target, a->q[0], a->q[1], a->q_target[0],
+                          a->q_target[1], a->v, a->v_target};
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
+        contrl__net_set_duo(nets[i], duo);
+}
+
 contrl_status contrl_agent_set_threads(contrl_agent *a, uint32_t threads)
 {
     static const char fn[] = "contrl_agent_set_threads";
@@ -599,12 +609,14 @@ contrl_status contrl_agent_set_threads(contrl_agent *a, uint32_t threads)
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: threads %u (must be 1 or 2)", fn,
                             threads);
     if (threads == 1) {
+        lend_duo(a, NULL);
         contrl__duo_destroy(a->duo, &a->alloc);
         a->duo = NULL;
     } else if (a->duo == NULL) {
         contrl_status st = contrl__duo_create(&a->alloc, &a->duo, fn);
         if (st != CONTRL_OK)
             return st;
+        lend_duo(a, a->duo);
     }
     return CONTRL_OK;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "duo.h"
 #if CONTRL_HAVE_XSMM
 #include "xsmm.h"
 #endif
@@ -121,6 +122,8 @@ struct contrl__blas {
     uint64_t xsmm_dispatches; /* libxsmm dispatch (JIT or registry) calls made */
     float *ws;       /* caller's workspace for transposed copies of B */
     size_t ws_len;
+    contrl__duo *duo; /* second thread for large products, NULL if none */
+    uint64_t splits;  /* products split over it */
     xsmm_entry xsmm_kernels[XSMM_CACHE];
     rntm_t rntm;
 };
@@ -197,6 +200,8 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->xsmm_dispatches = 0;
     b->ws = NULL;
     b->ws_len = 0;
+    b->duo = NULL;
+    b->splits = 0;
     bli_rntm_init(&b->rntm);
     bli_rntm_set_num_threads(1, &b->rntm);
     return CONTRL_OK;
@@ -232,6 +237,16 @@ void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len)
 {
     b->ws = ws;
     b->ws_len = ws != NULL ? len : 0;
+}
+
+void contrl__blas_set_duo(contrl__blas *b, contrl__duo *duo)
+{
+    b->duo = duo;
+}
+
+uint64_t contrl__blas_splits(const contrl__blas *b)
+{
+    return b->splits;
 }
 
 uint32_t contrl__blas_xsmm_kernels(const contrl__blas *b)
@@ -299,43 +314,85 @@ static bool xsmm_shape(int64_t m, int64_t n, int64_t k, int64_t rsb, int64_t csb
  * alpha 1, beta 0 or 1. Runs the product and returns true if a kernel is
  * cached, or may be dispatched (`dispatch`: while preparing, or on the
  * forced path); false leaves C untouched for BLIS. */
+#if CONTRL_HAVE_XSMM
+/* libxsmm's key for our product; false if libxsmm cannot run it. */
+static bool xsmm_key(const contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
+                     int64_t rsa, int64_t csa, int64_t rsb, int64_t csb, float beta, int64_t rsc,
+                     int64_t csc, xsmm_entry *key, bool *copy_b)
+{
+    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || csc != 1 || k == 0 ||
+        m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || rsc > INT32_MAX)
+        return false;
+    memset(key, 0, sizeof *key);
+    key->M = (int32_t)n;
+    key->N = (int32_t)m;
+    key->K = (int32_t)k;
+    key->ldc = (int32_t)rsc;
+    key->beta0 = beta == 0.0f;
+    *copy_b = false;
+    if (csb == 1 && rsb >= n && rsb <= INT32_MAX) {
+        key->lda = (int32_t)rsb;
+    } else if (rsb == 1 && (uint64_t)(n * k) <= b->ws_len) {
+        *copy_b = true;
+        key->lda = (int32_t)n;
+    } else {
+        return false;
+    }
+    if (csa == 1 && rsa >= k && rsa <= INT32_MAX) {
+        key->ldb = (int32_t)rsa;
+    } else if (rsa == 1 && csa >= m && csa <= INT32_MAX) {
+        key->ldb = (int32_t)csa;
+        key->trans_b = true;
+    } else {
+        return false;
+    }
+    return rsc >= n;
+}
+
+static const xsmm_entry *xsmm_find(const contrl__blas *b, const xsmm_entry *key)
+{
+    for (uint32_t i = 0; i < b->n_xsmm; i++) {
+        const xsmm_entry *x = &b->xsmm_kernels[i];
+        if (x->M == key->M && x->N == key->N && x->K == key->K && x->lda == key->lda &&
+            x->ldb == key->ldb && x->ldc == key->ldc && x->trans_b == key->trans_b &&
+            x->beta0 == key->beta0)
+            return x;
+    }
+    return NULL;
+}
+
+/* While preparing: the kernel of a product into the cache, not run. */
+static void xsmm_cache(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha, int64_t rsa,
+                       int64_t csa, int64_t rsb, int64_t csb, float beta, int64_t rsc, int64_t csc)
+{
+    xsmm_entry key;
+    bool copy_b;
+    if (!xsmm_key(b, m, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc, &key, &copy_b) ||
+        xsmm_find(b, &key) != NULL || b->n_xsmm >= XSMM_CACHE)
+        return;
+    b->xsmm_dispatches++;
+    if (contrl__xsmm_dispatch(key.M, key.N, key.K, key.lda, key.ldb, key.ldc, key.trans_b,
+                              key.beta0, &key.kernel))
+        b->xsmm_kernels[b->n_xsmm++] = key;
+}
+
+/* ws[p, j] = B[p, j], row-major [k, n], from a B with unit row stride */
+static void copy_transposed(contrl__blas *b, int64_t n, int64_t k, const float *bm, int64_t csb)
+{
+    contrl__transpose_avx2(n, k, bm, csb, b->ws);
+}
+#endif
+
 static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int64_t k,
                       float alpha, const float *a, int64_t rsa, int64_t csa, const float *bm,
                       int64_t rsb, int64_t csb, float beta, float *c, int64_t rsc, int64_t csc)
 {
 #if CONTRL_HAVE_XSMM
-    if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || csc != 1 || k == 0 ||
-        m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || rsc > INT32_MAX)
+    xsmm_entry key;
+    bool copy_b;
+    if (!xsmm_key(b, m, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc, &key, &copy_b))
         return false;
-    xsmm_entry key = {.M = (int32_t)n, .N = (int32_t)m, .K = (int32_t)k, .ldc = (int32_t)rsc,
-                      .beta0 = beta == 0.0f};
-    bool copy_b = false;
-    if (csb == 1 && rsb >= n && rsb <= INT32_MAX) {
-        key.lda = (int32_t)rsb;
-    } else if (rsb == 1 && (uint64_t)(n * k) <= b->ws_len) {
-        copy_b = true;
-        key.lda = (int32_t)n;
-    } else {
-        return false;
-    }
-    if (csa == 1 && rsa >= k && rsa <= INT32_MAX) {
-        key.ldb = (int32_t)rsa;
-    } else if (rsa == 1 && csa >= m && csa <= INT32_MAX) {
-        key.ldb = (int32_t)csa;
-        key.trans_b = true;
-    } else {
-        return false;
-    }
-    if (rsc < n)
-        return false;
-    const xsmm_entry *e = NULL;
-    for (uint32_t i = 0; i < b->n_xsmm && e == NULL; i++) {
-        const xsmm_entry *x = &b->xsmm_kernels[i];
-        if (x->M == key.M && x->N == key.N && x->K == key.K && x->lda == key.lda &&
-            x->ldb == key.ldb && x->ldc == key.ldc && x->trans_b == key.trans_b &&
-            x->beta0 == key.beta0)
-            e = x;
-    }
+    const xsmm_entry *e = xsmm_find(b, &key);
     if (e == NULL) {
         if (dispatch)
             b->xsmm_dispatches++;
@@ -348,8 +405,7 @@ static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int6
     }
     const float *src = bm;
     if (copy_b) {
-        /* ws[p, j] = B[p, j], row-major [k, n] */
-        contrl__transpose_avx2(n, k, bm, csb, b->ws);
+        copy_transposed(b, n, k, bm, csb);
         src = b->ws;
     }
     contrl__xsmm_run(e->kernel, src, a, c);
@@ -361,6 +417,63 @@ static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int6
 #endif
 }
 
+/* ---- large products on two threads ------------------------------------------
+ * With a second thread (contrl__blas_set_duo) that is idle, a product of at
+ * least SPLIT_FLOPS that libxsmm runs is split by rows of C: rows [0, m0)
+ * here, [m0, m) on the worker, each on its own cached kernel. Every element
+ * of C is then computed by the same kernel code over the same k order as
+ * unsplit, so the bits do not depend on the split (tests/agents trains
+ * 128-wide nets on 1 and 2 threads and compares). A transposed B is copied
+ * once, before the split. The half shapes are prepared with the whole one. */
+enum { SPLIT_FLOPS = 4000000, SPLIT_MIN_ROWS = 32 };
+
+static int64_t split_rows(int64_t m)
+{
+    return ((m / 2) + 7) & ~(int64_t)7;
+}
+
+static bool split_size(int64_t m, int64_t n, int64_t k)
+{
+    return m >= SPLIT_MIN_ROWS && 2.0 * (double)m * (double)n * (double)k >= SPLIT_FLOPS;
+}
+
+#if CONTRL_HAVE_XSMM
+typedef struct half_job {
+    const xsmm_entry *e;
+    const float *src, *a;
+    float *c;
+} half_job;
+
+static void run_half(void *p)
+{
+    const half_job *h = p;
+    contrl__xsmm_run(h->e->kernel, h->src, h->a, h->c);
+}
+
+static bool xsmm_split(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t rsa, int64_t csa, const float *bm, int64_t rsb,
+                       int64_t csb, float beta, float *c, int64_t rsc, int64_t csc)
+{
+    const int64_t m0 = split_rows(m);
+    xsmm_entry k0, k1;
+    bool copy_b;
+    if (!xsmm_key(b, m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc, &k0, &copy_b) ||
+        !xsmm_key(b, m - m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc, &k1, &copy_b))
+        return false;
+    /* with a unit-row-stride A (trans_b) the halves' A start at row offsets too */
+    half_job h[2] = {{xsmm_find(b, &k0), bm, a, c},
+                     {xsmm_find(b, &k1), bm, a + m0 * rsa, c + m0 * rsc}};
+    if (h[0].e == NULL || h[1].e == NULL)
+        return false;
+    if (copy_b) {
+        copy_transposed(b, n, k, bm, csb);
+        h[0].src = h[1].src = b->ws;
+    }
+    contrl__duo_both(b->duo, run_half, &h[0], run_half, &h[1]);
+    b->splits++;
+    return true;
+}
+#endif
 void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t rsa, int64_t csa,
                   const float *bm, int64_t rsb, int64_t csb, float beta,
@@ -380,9 +493,22 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
         contrl__gemv1_avx512(m, k, alpha, a, rsa, csa, bm, beta, c, rsc))
         return;
     if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok &&
-        (b->xsmm_any_shape || xsmm_shape(m, n, k, rsb, csb)) &&
-        xsmm_gemm(b, b->preparing, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))
-        return;
+        (b->xsmm_any_shape || xsmm_shape(m, n, k, rsb, csb))) {
+#if CONTRL_HAVE_XSMM
+        if (b->duo != NULL && !b->preparing && split_size(m, n, k) &&
+            contrl__duo_idle(b->duo) &&
+            xsmm_split(b, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))
+            return;
+        if (b->preparing && split_size(m, n, k)) { /* the halves' kernels, for a later split */
+            const int64_t m0 = split_rows(m);
+            xsmm_cache(b, m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+            xsmm_cache(b, m - m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+        }
+#endif
+        if (xsmm_gemm(b, b->preparing, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc,
+                      csc))
+            return;
+    }
     if (path == CONTRL__PATH_AUTO) {
         /* Packing pays off once both sides are wide, or the shared dimension
          * is long enough to amortise it (measured: 256x64x64 runs 2.6x

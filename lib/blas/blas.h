@@ -59,6 +59,11 @@ void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path);
  * stride (B^T of a row-major matrix) are copied transposed into the
  * workspace first, and need n*k floats of it (else BLIS runs them). */
 bool contrl__blas_uses_xsmm(const contrl__blas *b);
+/* A second thread for products of at least 4 MFLOP on libxsmm: split by
+ * rows of C while the thread is idle (same bits as unsplit). NULL: none. */
+struct contrl__duo;
+void contrl__blas_set_duo(contrl__blas *b, struct contrl__duo *duo);
+uint64_t contrl__blas_splits(const contrl__blas *b); /* products split so far */
 /* 0 off, 1 on (by the shape rule), 2 on for every shape libxsmm can run
  * (benchmarks); on only if available */
 void contrl__blas_set_xsmm(contrl__blas *b, int mode);

@@ -539,6 +539,12 @@ struct contrl__blas *contrl__net_blas(contrl_net *net)
     return net->blas;
 }
 
+void contrl__net_set_duo(contrl_net *net, struct contrl__duo *duo)
+{
+    if (net != NULL)
+        contrl__blas_set_duo(net->blas, duo);
+}
+
 float *contrl__net_grads_mut(contrl_net *net)
 {
     return net->grads;

@@ -21,4 +21,9 @@ struct contrl__blas *contrl__net_blas(contrl_net *net);
 enum { CONTRL__GRADS_ADD = 0, CONTRL__GRADS_SET = 1, CONTRL__GRADS_NONE = 2 };
 contrl_status contrl__net_backward_mode(contrl_net *net, const float *dy, float *dx, int mode);
 
+/* Lend the net's large products a second thread (lib/core/duo.h), NULL to
+ * take it back. */
+struct contrl__duo;
+void contrl__net_set_duo(contrl_net *net, struct contrl__duo *duo);
+
 #endif /* CONTRL_NN_H */

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "agent_internal.h"
+#include "blas.h"
+#include "nn.h"
 #include "contrl/contrl.h"
 
 typedef enum variant { DDPG, TD3, SAC, SAC_V1, N_VARIANTS } variant;
@@ -301,6 +303,56 @@ START_TEST(update_numeric_error_names_contrl_agent_update)
 }
 END_TEST
 
+
+/* Loop over TD3 and SAC with 128-128 nets at batch 128: their products of
+ * 4 MFLOP and more split by rows over the worker outside the critics'
+ * parallel phases (lib/blas/blas.c). 200 gradient steps on 2 threads give
+ * the bits of 1 thread, and splits did happen (when libxsmm is in use). */
+START_TEST(large_products_split_over_two_threads_give_the_same_bits)
+{
+    const variant v = _i == 0 ? TD3 : SAC;
+    contrl_agent *ag[2];
+    contrl_env env[2];
+    for (int t = 0; t < 2; t++) {
+        contrl_agent_config cfg =
+            contrl_agent_config_default(v == TD3 ? CONTRL_ALGO_TD3 : CONTRL_ALGO_SAC);
+        ck_assert_int_eq(contrl_env_make("pendulum", NULL, &env[t]), CONTRL_OK);
+        cfg.obs_dim = env[t].obs_dim;
+        cfg.action_dim = env[t].action_dim;
+        cfg.action_low = env[t].action_low;
+        cfg.action_high = env[t].action_high;
+        cfg.hidden[0] = cfg.hidden[1] = 128;
+        cfg.batch_size = 128;
+        cfg.buffer_capacity = 1000;
+        cfg.learning_starts = 200;
+        cfg.seed = 3;
+        ck_assert_int_eq(v == TD3 ? contrl_td3_create(&cfg, NULL, &ag[t])
+                                  : contrl_sac_create(&cfg, NULL, &ag[t]),
+                         CONTRL_OK);
+        ck_assert_int_eq(contrl_agent_set_threads(ag[t], (uint32_t)t + 1), CONTRL_OK);
+        ck_assert_int_eq(contrl_agent_learn(ag[t], &env[t], 400, NULL, NULL), CONTRL_OK);
+    }
+    ck_assert_uint_eq(contrl_agent_updates(ag[0]), 201);
+    ck_assert_uint_eq(contrl_agent_updates(ag[1]), 201);
+    contrl_net *nets[2][3] = {{ag[0]->actor, ag[0]->q[0], ag[0]->q[1]},
+                              {ag[1]->actor, ag[1]->q[0], ag[1]->q[1]}};
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(memcmp(contrl_net_params(nets[0][i]), contrl_net_params(nets[1][i]),
+                             contrl_net_param_count(nets[0][i]) * sizeof(float)) == 0,
+                      "%s: net %d differs between 1 and 2 threads", variant_names[v], i);
+    contrl__blas *actor_blas = contrl__net_blas(ag[1]->actor);
+    ck_assert_uint_eq(contrl__blas_splits(contrl__net_blas(ag[0]->actor)), 0);
+    if (contrl__blas_uses_xsmm(actor_blas))
+        ck_assert_uint_gt(contrl__blas_splits(actor_blas), 0);
+    else
+        fprintf(stderr, "libxsmm not in use: no products split\n");
+    for (int t = 0; t < 2; t++) {
+        contrl_agent_destroy(ag[t]);
+        contrl_env_close(&env[t]);
+    }
+}
+END_TEST
+
 static Suite *internal_suite(void)
 {
     Suite *s = suite_create("agents-internal");
@@ -311,6 +363,7 @@ static Suite *internal_suite(void)
     tcase_add_loop_test(tc, update_refused_at_the_second_critic_leaves_the_first_unchanged_too,
                         0, 2 * (N_VARIANTS - TD3));
     tcase_add_loop_test(tc, update_numeric_error_names_contrl_agent_update, 0, 2 * N_VARIANTS);
+    tcase_add_loop_test(tc, large_products_split_over_two_threads_give_the_same_bits, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

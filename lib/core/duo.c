@@ -1,4 +1,4 @@
-/* lib/agents/duo.c - the agent's worker thread (duo.h).
+/* lib/core/duo.c - the agent's worker thread (duo.h).
  *
  * One job at a time: the caller writes fn/arg, then bumps `posted`
  * (release); the worker runs it and stores the same number in `finished`
@@ -15,7 +15,7 @@
 #include "duo.h"
 
 #ifndef DUO_SPIN_NS
-#define DUO_SPIN_NS 200000
+#define DUO_SPIN_NS 1000000
 #endif
 #ifndef PAUSE_NS
 #define PAUSE_NS 50000
@@ -29,6 +29,7 @@ struct contrl__duo {
     void *arg;
     bool quit;
     bool sleeping;          /* under mu */
+    atomic_bool busy;       /* inside contrl__duo_both */
     _Alignas(64) atomic_uint_fast64_t posted;
     _Alignas(64) atomic_uint_fast64_t finished;
 };
@@ -118,6 +119,7 @@ contrl_status contrl__duo_create(const contrl_allocator *al, contrl__duo **out, 
     memset(d, 0, sizeof *d);
     atomic_init(&d->posted, 0);
     atomic_init(&d->finished, 0);
+    atomic_init(&d->busy, false);
     if (pthread_mutex_init(&d->mu, NULL) != 0) {
         contrl__free(al, d, sizeof *d);
         return contrl__fail(CONTRL_ERR_STATE, "%s: cannot create a mutex", fn);
@@ -156,9 +158,16 @@ void contrl__duo_both(contrl__duo *d, void (*mine)(void *), void *marg,
         theirs(targ);
         return;
     }
+    atomic_store_explicit(&d->busy, true, memory_order_relaxed);
     post(d, theirs, targ, false);
     const uint64_t job = atomic_load_explicit(&d->posted, memory_order_relaxed);
     mine(marg);
     while (atomic_load_explicit(&d->finished, memory_order_acquire) != job)
         spin_while(&d->finished, job - 1, false);
+    atomic_store_explicit(&d->busy, false, memory_order_relaxed);
+}
+
+bool contrl__duo_idle(const contrl__duo *d)
+{
+    return !atomic_load_explicit(&d->busy, memory_order_relaxed);
 }

@@ -1,4 +1,4 @@
-/* lib/agents/duo.h - a second thread for an agent's update (internal).
+/* lib/core/duo.h - a second thread for an agent's update (internal).
  *
  * contrl_agent_set_threads(agent, 2) gives the agent one worker thread;
  * the update then runs the two critics' independent work (their target
@@ -24,5 +24,9 @@ void contrl__duo_destroy(contrl__duo *d, const contrl_allocator *al);
  * first. The worker spins briefly for the next job, then sleeps. */
 void contrl__duo_both(contrl__duo *d, void (*mine)(void *), void *marg,
                       void (*theirs)(void *), void *targ);
+
+/* true if d is not inside contrl__duo_both: a product may then split its
+ * rows over both threads (blas.c). Inside a job nothing splits again. */
+bool contrl__duo_idle(const contrl__duo *d);
 
 #endif /* CONTRL_DUO_H */
