@@ -28,9 +28,15 @@ static void fill_sa(const contrl_agent *a, const float *obs, const float *act, u
                     float *sa)
 {
     const size_t O = a->obs_dim, A = a->act_dim, SA = a->sa_dim;
+    /* plain loops: rows are a few floats, and two memcpy calls per row
+     * cost more than the copying (3% of a small SAC run) */
     for (uint32_t r = 0; r < n; r++) {
-        memcpy(sa + r * SA, obs + r * O, O * sizeof(float));
-        memcpy(sa + r * SA + O, act + r * A, A * sizeof(float));
+        float *restrict dst = sa + r * SA;
+        const float *restrict o = obs + r * O, *restrict x = act + r * A;
+        for (size_t i = 0; i < O; i++)
+            dst[i] = o[i];
+        for (size_t i = 0; i < A; i++)
+            dst[O + i] = x[i];
     }
 }
 
