@@ -385,6 +385,8 @@ static void print_train_help(void)
            "  --envs N             step N instances of the task together (1); steps\n"
            "                       count over all of them\n"
            "  --threads T          threads stepping them (1; results do not depend on it)\n"
+           "  --update-threads T   1 or 2 threads for each gradient step (TD3 and SAC use\n"
+           "                       the second; results do not depend on it) (1)\n"
            "  --quiet              no progress line; only the final evaluation\n"
            "\n"
            "goal tasks only:\n"
@@ -677,6 +679,7 @@ typedef struct train_opts {
     /* plain tasks: envs stepped together by a contrl_vec_env on threads */
     uint32_t envs, threads;
     bool has_envs, has_threads;
+    uint32_t update_threads; /* contrl_agent_set_threads: 1 or 2 */
 } train_opts;
 
 /* Growable columns of doubles (the curve's data). */
@@ -1263,6 +1266,9 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
         } else if ((m = flag_value(C, argc, argv, &i, "--threads", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_u32(C, "--threads", v, 1, 64, &o->threads);
             o->has_threads = true;
+        } else if ((m = flag_value(C, argc, argv, &i, "--update-threads", &v)) != 0) {
+            rc = m < 0 ? EXIT_USAGE
+                       : parse_u32(C, "--update-threads", v, 1, 2, &o->update_threads);
         } else if ((m = flag_value(C, argc, argv, &i, "--log-every", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--log-every", v, 1, MAX_STEPS, &o->log_every);
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -1365,7 +1371,21 @@ static contrl_status make_tasks(const train_opts *o, learner *l)
 
 /* The agent, or on a goal task the HER learner around it, for the task's
  * sizes (written into cfg). */
+static contrl_status create_learner_only(const train_opts *o, contrl_agent_config *cfg,
+                                         learner *l);
+
+/* The learner, then its update threads (--update-threads). */
 static contrl_status create_learner(const train_opts *o, contrl_agent_config *cfg, learner *l)
+{
+    contrl_status st = create_learner_only(o, cfg, l);
+    if (st != CONTRL_OK || o->update_threads <= 1)
+        return st;
+    return contrl_agent_set_threads(o->goal ? contrl_her_agent(l->her) : l->agent,
+                                    o->update_threads);
+}
+
+static contrl_status create_learner_only(const train_opts *o, contrl_agent_config *cfg,
+                                         learner *l)
 {
     contrl_sac_config sac = contrl_sac_config_default();
     sac.value_net = o->value_net;

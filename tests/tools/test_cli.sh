@@ -280,6 +280,20 @@ if [ $s1 -eq 0 ] && [ $status -eq 0 ] && [ -s "$tmp/vec1/agent.safetensors" ] &&
 else
     not_ok "train_with_envs_on_1_and_2_threads_writes_identical_checkpoints" "status $s1 $status"
 fi
+# --update-threads 2: the agent's worker takes critic 1's half of each
+# gradient step; the checkpoint is byte-identical to the one-thread run.
+run train sac pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --update-threads 1 --quiet --out "$tmp/upd1"
+s1=$status
+run train sac pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --update-threads 2 --quiet --out "$tmp/upd2"
+if [ $s1 -eq 0 ] && [ $status -eq 0 ] && [ -s "$tmp/upd1/agent.safetensors" ] &&
+   cmp -s "$tmp/upd1/agent.safetensors" "$tmp/upd2/agent.safetensors"; then
+    ok "train_with_update_threads_1_and_2_writes_identical_checkpoints"
+else
+    not_ok "train_with_update_threads_1_and_2_writes_identical_checkpoints" "status $s1 $status"
+fi
+expect_usage_error "train_update_threads_3_is_a_usage_error" train td3 pendulum --update-threads 3 --out "$tmp/bad"
 expect_usage_error "train_envs_on_a_goal_task_is_a_usage_error" train td3 pointreach-2 --envs 2 --out "$tmp/bad"
 expect_usage_error "train_envs_0_is_a_usage_error" train td3 pendulum --envs 0 --out "$tmp/bad"
 
