@@ -280,11 +280,20 @@ static contrl_status check_task(const char *func, const contrl_mj_task *t, const
                                 func, t->healthy_state_from, m->nq + m->nv);
     if (t->qpos_noise > CONTRL_MJ_NOISE_NORMAL || t->qvel_noise > CONTRL_MJ_NOISE_NORMAL)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: unknown reset noise kind", func);
+    /* The bounds are handed out as floats (contrl_env): a range that is
+     * fine in double may round to an empty one ([1, 1 + 1e-8]) or to
+     * infinities (+-1e39), which contrl_env_check and every agent refuse. */
     for (int i = 0; i < m->nu; i++) {
-        if (m->actuator_ctrllimited[i] &&
-            !(m->actuator_ctrlrange[2 * i] < m->actuator_ctrlrange[2 * i + 1]))
+        if (!m->actuator_ctrllimited[i])
+            continue;
+        const float lo = (float)m->actuator_ctrlrange[2 * i];
+        const float hi = (float)m->actuator_ctrlrange[2 * i + 1];
+        if (!(isfinite(lo) && isfinite(hi) && lo < hi))
             return contrl_set_error(CONTRL_ERR_INVALID_ARG,
-                                    "%s: actuator %d has an empty ctrlrange", func, i);
+                                    "%s: actuator %d: ctrlrange [%g, %g] is not a non-empty "
+                                    "range of finite floats",
+                                    func, i, m->actuator_ctrlrange[2 * i],
+                                    m->actuator_ctrlrange[2 * i + 1]);
     }
     return CONTRL_OK;
 }

@@ -462,6 +462,21 @@ static void row_env_from_xml(void)
            contrl_last_error());
     if (st == CONTRL_OK)
         contrl_env_close(&out);
+    /* ranges valid in double that are empty or infinite as the env's float
+     * bounds (found by the mj_env fuzz target's contrl_env_check invariant) */
+    static const char *const float_ranges[] = {"1 1.00000001", "-1e39 1e39", "0 1e39",
+                                               "-3.5e38 -3.4e38"};
+    for (size_t i = 0; i < sizeof float_ranges / sizeof float_ranges[0]; i++) {
+        char xml[400];
+        snprintf(xml, sizeof xml,
+                 "<mujoco><worldbody><body><joint name=\"j\" type=\"slide\"/><geom "
+                 "size=\"0.1\"/></body></worldbody><actuator><motor joint=\"j\" "
+                 "ctrllimited=\"true\" ctrlrange=\"%s\"/></actuator></mujoco>",
+                 float_ranges[i]);
+        BAD_MAKE(INV, &out, contrl_mj_env_from_xml(xml, &t1, NULL, &out));
+        EXPECT(strstr(contrl_last_error(), "ctrlrange") != NULL, "ctrlrange %s: message %s",
+               float_ranges[i], contrl_last_error());
+    }
 
     /* accepted edge values */
     contrl_mj_task e = cart_task();
