@@ -28,7 +28,7 @@ struct contrl__duo {
     void (*fn)(void *);
     void *arg;
     bool quit;
-    bool sleeping;          /* under mu */
+    atomic_bool sleeping;   /* set under mu by the worker before it waits */
     atomic_bool busy;       /* inside contrl__duo_both */
     _Alignas(64) atomic_uint_fast64_t posted;
     _Alignas(64) atomic_uint_fast64_t finished;
@@ -80,12 +80,16 @@ static void *worker_main(void *p)
     uint64_t seen = 0;
     for (;;) {
         if (!spin_while(&d->posted, seen, true)) {
+            /* sleeping, then posted; the caller stores posted, then reads
+             * sleeping (both sequentially consistent): at least one of
+             * the two sees the other's store, so either this re-check
+             * sees the job or the caller signals, under the mutex, which
+             * this thread holds until it waits. */
             pthread_mutex_lock(&d->mu);
-            while (atomic_load_explicit(&d->posted, memory_order_acquire) == seen) {
-                d->sleeping = true;
+            atomic_store(&d->sleeping, true);
+            while (atomic_load(&d->posted) == seen)
                 pthread_cond_wait(&d->wake, &d->mu);
-            }
-            d->sleeping = false;
+            atomic_store(&d->sleeping, false);
             pthread_mutex_unlock(&d->mu);
         }
         seen = atomic_load_explicit(&d->posted, memory_order_acquire);
@@ -101,13 +105,14 @@ static void post(contrl__duo *d, void (*fn)(void *), void *arg, bool quit)
     d->fn = fn;
     d->arg = arg;
     d->quit = quit;
-    /* Under the mutex, so a worker between its last check and its wait
-     * cannot miss the wake-up. */
-    pthread_mutex_lock(&d->mu);
-    atomic_fetch_add_explicit(&d->posted, 1, memory_order_release);
-    if (d->sleeping)
+    /* The mutex only when the worker sleeps (see worker_main): a spinning
+     * worker sees the new count by itself. */
+    atomic_fetch_add(&d->posted, 1);
+    if (atomic_load(&d->sleeping)) {
+        pthread_mutex_lock(&d->mu);
         pthread_cond_signal(&d->wake);
-    pthread_mutex_unlock(&d->mu);
+        pthread_mutex_unlock(&d->mu);
+    }
 }
 
 contrl_status contrl__duo_create(const contrl_allocator *al, contrl__duo **out, const char *fn)
@@ -120,6 +125,7 @@ contrl_status contrl__duo_create(const contrl_allocator *al, contrl__duo **out, 
     atomic_init(&d->posted, 0);
     atomic_init(&d->finished, 0);
     atomic_init(&d->busy, false);
+    atomic_init(&d->sleeping, false);
     if (pthread_mutex_init(&d->mu, NULL) != 0) {
         contrl__free(al, d, sizeof *d);
         return contrl__fail(CONTRL_ERR_STATE, "%s: cannot create a mutex", fn);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../support/counting_alloc.h"
 #include "contrl/contrl.h"
@@ -1299,9 +1300,15 @@ START_TEST(two_threads_give_bit_identical_agents)
     ck_assert_msg(memcmp(pa, pb, sizeof pa) == 0, "%s: 1-2-1 threads %.9g vs 1 thread %.9g",
                   variant_names[v], (double)pa[0], (double)pb[0]);
     ck_assert_int_eq(contrl_agent_set_threads(a, 2), CONTRL_OK);
+    /* 3 ms idle: the worker has stopped spinning (1 ms) and sleeps; the
+     * next step must wake it. Twice. */
     contrl_update_stats sa, sb;
-    ck_assert_int_eq(contrl_agent_update(a, 1, &sa), CONTRL_OK);
-    ck_assert_int_eq(contrl_agent_update(b, 1, &sb), CONTRL_OK);
+    for (int i = 0; i < 2; i++) {
+        const struct timespec idle = {0, 3000000};
+        nanosleep(&idle, NULL);
+        ck_assert_int_eq(contrl_agent_update(a, 1, &sa), CONTRL_OK);
+        ck_assert_int_eq(contrl_agent_update(b, 1, &sb), CONTRL_OK);
+    }
     ck_assert_int_eq(memcmp(&sa.critic_loss, &sb.critic_loss, sizeof sa.critic_loss), 0);
     ck_assert_int_eq(memcmp(&sa.mean_q, &sb.mean_q, sizeof sa.mean_q), 0);
     ck_assert_int_eq(memcmp(&sa.actor_loss, &sb.actor_loss, sizeof sa.actor_loss), 0);
