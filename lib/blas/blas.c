@@ -492,6 +492,10 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
     if (path == CONTRL__PATH_AUTO && n == 1 && !matvec_ok && b->set->gemv1 && rsb == 1 &&
         contrl__gemv1_avx512(m, k, alpha, a, rsa, csa, bm, beta, c, rsc))
         return;
+    if (path == CONTRL__PATH_AUTO && n >= 2 && n <= 4 && !matvec_ok && b->set->gemv1 &&
+        csb == 1 && csc == 1 &&
+        contrl__gemvn_avx512(m, n, k, alpha, a, rsa, csa, bm, rsb, beta, c, rsc))
+        return;
     if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok &&
         (b->xsmm_any_shape || xsmm_shape(m, n, k, rsb, csb))) {
 #if CONTRL_HAVE_XSMM

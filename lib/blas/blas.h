@@ -99,6 +99,11 @@ enum { CONTRL__MATVEC_MAX_M = 4 };
  * False, C untouched, for other layouts. */
 bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a, int64_t rsa,
                           int64_t csa, const float *bm, float beta, float *c, int64_t rsc);
+/* The same for 2 to 4 columns, B row-major (unit column stride, row
+ * stride rsb), C with unit column stride. */
+bool contrl__gemvn_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                          int64_t rsa, int64_t csa, const float *bm, int64_t rsb, float beta,
+                          float *c, int64_t rsc);
 /* dst[p * n + j] = src[j * ld + p] for j < n, p < k (AVX2). */
 void contrl__transpose_avx2(int64_t n, int64_t k, const float *src, int64_t ld, float *dst);
 

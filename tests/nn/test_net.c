@@ -302,9 +302,11 @@ START_TEST(net_gradients_match_finite_differences_on_libxsmm_kernels_from_creati
         ck_assert_uint_eq(kernels, 0);
         fprintf(stderr, "libxsmm not in use here (%s): gradients on BLIS only\n", info.name);
     } else {
-        /* 3 forward, 3 dW accumulating, 3 dW overwriting (the agents'
-         * backward without zero_grad), 3 dX products: libxsmm's by the rule */
-        ck_assert_uint_eq(kernels, 12);
+        /* 2 forward, 2 dW accumulating, 2 dW overwriting (the agents'
+         * backward without zero_grad), 3 dX products: libxsmm's by the rule;
+         * the 3-column output layer's forward and dW run on libcontrl's
+         * 2-4 column code on skx (elsewhere libxsmm's too: 12) */
+        ck_assert_uint_eq(kernels, strcmp(info.name, "skx") == 0 ? 9u : 12u);
     }
     for (int a = 0; a < 4; a++) {
         grad_case c = {shape, (contrl_activation)a, (contrl_activation)((a + 1) % 4),
