@@ -4,7 +4,8 @@
  *     steps: median and worst final evaluation (10 episodes) and wall time.
  *  2. TD3 training throughput (env steps/s and gradient steps/s) with 64-64
  *     nets at batch 100 and 256-256 nets at batch 256, and the update's
- *     achieved GFLOP/s next to the best BLIS sgemm (1024^3) of the same run.
+ *     achieved GFLOP/s next to the best sgemm of the same run (1024^3 and
+ *     256^3, BLIS's kernel sets and paths and libxsmm).
  *  3. (rltools) TD3 and SAC on Pendulum in RLtools' configuration (issue 9),
  *     10,000 env steps through contrl_agent_learn, 5 seeds: median wall time
  *     of the learn call (no evaluation inside it) and median final
@@ -142,7 +143,8 @@ static void throughput_case(uint32_t hidden, uint32_t batch, double peak)
     double f = fwd_flops(aw, 3, batch) + 2 * fwd_flops(cw, 3, batch) +
                2 * (fwd_flops(cw, 3, batch) + bwd_flops(cw, 3, batch, false)) +
                0.5 * (fwd_flops(aw, 3, batch) + fwd_flops(cw, 3, batch) +
-                      bwd_flops(cw, 3, batch, true) + bwd_flops(aw, 3, batch, false));
+                      fwd_flops(cw, 3, batch) /* dQ/da: dX of every layer, no dW */ +
+                      bwd_flops(aw, 3, batch, false));
     double gf = f / upd_s * 1e-9;
     printf("TD3 %3u-%-3u batch %3u: %8.0f env steps/s (loop with 1 update per step), "
            "%8.0f gradient steps/s, update %6.1f GFLOP/s = %5.1f%% of best sgemm\n",
@@ -154,9 +156,14 @@ static void throughput_case(uint32_t hidden, uint32_t batch, double peak)
 
 static void throughput(void)
 {
-    char who[64];
+    char who[64], who256[64];
     double peak = best_sgemm(1024, 1024, 1024, who, sizeof who);
-    printf("\nbest BLIS sgemm 1024^3 in this run: %.1f GFLOP/s (%s)\n", peak, who);
+    double peak256 = best_sgemm(256, 256, 256, who256, sizeof who256);
+    printf("\nbest sgemm in this run (BLIS's kernel sets and paths, libxsmm): 1024^3 %.1f "
+           "GFLOP/s (%s), 256^3 %.1f GFLOP/s (%s); the better is the baseline\n",
+           peak, who, peak256, who256);
+    if (peak256 > peak)
+        peak = peak256;
     throughput_case(64, 100, peak);
     throughput_case(256, 256, peak);
 }

@@ -64,8 +64,9 @@ static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size
 {
     static const contrl_kernels sets[] = {CONTRL_KERNELS_SKX, CONTRL_KERNELS_ZEN3,
                                           CONTRL_KERNELS_HASWELL, CONTRL_KERNELS_BLIS};
-    static const contrl__gemm_path paths[] = {CONTRL__PATH_LARGE, CONTRL__PATH_SMALL};
-    static const char *path_names[] = {"large", "small"};
+    static const contrl__gemm_path paths[] = {CONTRL__PATH_LARGE, CONTRL__PATH_SMALL,
+                                              CONTRL__PATH_XSMM};
+    static const char *path_names[] = {"large", "small", "libxsmm"};
     contrl_rng rng;
     contrl_rng_seed(&rng, 1);
     float *a = randv((size_t)(m * k), &rng), *b = randv((size_t)(k * n), &rng);
@@ -76,7 +77,9 @@ static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size
     for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
         if (contrl__blas_init(bl, sets[s], "bench") != CONTRL_OK)
             continue;
-        for (int p = 0; p < 2; p++) {
+        for (int p = 0; p < 3; p++) {
+            if (paths[p] == CONTRL__PATH_XSMM && !contrl__blas_uses_xsmm(bl))
+                continue; /* the forced path falls back to BLIS small: measured already */
             contrl__gemm_path_set(bl, paths[p]);
             double t;
             TIME_IT(t, 0.05, contrl__gemm(bl, m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, c, n, 1));
