@@ -19,7 +19,8 @@
  * line the whole input is the model, with a task observing all of qpos and
  * qvel.
  *
- * Invariants: both ways in give the same status; a failure is
+ * Invariants: both ways in give the same status (except for text that
+ * names other files, which text in memory refuses); a failure is
  * INVALID_ARG, FORMAT or NOMEM (IO for the file path only if the file
  * cannot be read) with a one-line printable message and *env zeroed; an
  * env that is made passes contrl_env_check, has the dimensions the task and
@@ -472,7 +473,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fuzz_allocator_check_balanced("from_xml");
 
-    /* The same bytes as a file. */
+    /* The same bytes as a file. Not when the text names other files: text
+     * in memory refuses them, a file reads them relative to its directory,
+     * here /proc/self/fd (file="0" would read stdin). */
+    if (st == CONTRL_ERR_FORMAT && strstr(contrl_last_error(), "names a file") != NULL) {
+        fuzz_accepted = 0;
+        return 0;
+    }
     contrl_env fenv;
     const char *path = fuzz_memfile((const uint8_t *)xml, strlen(xml));
     contrl_status fst = contrl_mj_env_from_file(path, &h.task, &alloc, &fenv);

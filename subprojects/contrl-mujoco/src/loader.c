@@ -1,5 +1,6 @@
 /* src/loader.c - compiling MJCF into mjModel, with MuJoCo's messages passed
  * on as libcontrl errors. */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -78,6 +79,60 @@ contrl_status contrl_mj__load_file(const char *func, const char *path, mjModel *
     return compile(func, path, path, NULL, out);
 }
 
+/* Offset of the first attribute whose name starts with "file" (file of
+ * <include>, <mesh>, <hfield>, <skin>, <texture>, and the texture's
+ * fileup, fileleft, ...) in the MJCF text, or -1. Such a model reads other
+ * files: MuJoCo looks them up in the VFS, then on disk by their own path,
+ * so text in memory would read whatever file it names. Attribute names are
+ * found lexically: outside comments, CDATA and quoted values, inside a tag,
+ * after white space or a closing quote. XML cannot escape a name, so none is
+ * missed. */
+static long file_attribute(const char *xml, size_t len)
+{
+    bool in_tag = false;
+    char quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char c = xml[i];
+        if (quote != 0) {
+            if (c == quote)
+                quote = 0;
+        } else if (!in_tag) {
+            if (c != '<')
+                continue;
+            const char *end = NULL;
+            if (strncmp(xml + i, "<!--", 4) == 0)
+                end = strstr(xml + i + 4, "-->");
+            else if (strncmp(xml + i, "<![CDATA[", 9) == 0)
+                end = strstr(xml + i + 9, "]]>");
+            else {
+                in_tag = true;
+                continue;
+            }
+            if (end == NULL)
+                return -1; /* unterminated: MuJoCo's parser refuses it */
+            i = (size_t)(end - xml) + 2;
+        } else if (c == '>') {
+            in_tag = false;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (strncmp(xml + i, "file", 4) == 0 &&
+                   (isspace((unsigned char)xml[i - 1]) || xml[i - 1] == '"' ||
+                    xml[i - 1] == '\'')) {
+            /* MuJoCo's XML parser (tinyxml2) takes isspace() as white space
+             * and needs none between a value's closing quote and the next
+             * name */
+            size_t j = i + 4;
+            while (j < len && (isalnum((unsigned char)xml[j]) || xml[j] == '_'))
+                j++;
+            while (j < len && isspace((unsigned char)xml[j]))
+                j++;
+            if (j < len && xml[j] == '=')
+                return (long)i;
+        }
+    }
+    return -1;
+}
+
 contrl_status contrl_mj__load_xml(const char *func, const char *what, const char *xml,
                                   mjModel **out)
 {
@@ -89,6 +144,17 @@ contrl_status contrl_mj__load_xml(const char *func, const char *what, const char
     if (len > (size_t)0x7fffffff - 1)
         return contrl_set_error(CONTRL_ERR_INVALID_ARG, "%s: the model text of %s is too large",
                                 func, what);
+    const long at = file_attribute(xml, len);
+    if (at >= 0) {
+        int line = 1;
+        for (long k = 0; k < at; k++)
+            line += xml[k] == '\n';
+        return contrl_set_error(CONTRL_ERR_FORMAT,
+                                "%s: %s names a file (attribute \"file...\" on line %d): text "
+                                "in memory cannot use other files (load the model with "
+                                "contrl_mj_env_from_file)",
+                                func, what, line);
+    }
     /* mjVFS holds 2000 file names of 1000 bytes: too big for the stack. It
      * is temporary, so it comes from the C library, as MuJoCo's own
      * allocations do. */

@@ -478,6 +478,38 @@ static void row_env_from_xml(void)
                float_ranges[i], contrl_last_error());
     }
 
+    /* Text in memory cannot use other files (the header says so): MuJoCo
+     * would look them up on disk by their own path (found by the mj_env
+     * fuzz target: an <include> of an existing file loaded from memory but
+     * not from a file). The file named here exists. */
+    const char *const file_refs[] = {"<include file=\"%s\"/>",
+                                     "<asset><mesh name=\"m\" file=\"%s\"/></asset>",
+                                     "<asset><texture name=\"t\" type=\"cube\" "
+                                     "fileright=\"%s\"/></asset>",
+                                     "<asset><hfield name=\"h\"\vfile = \"%s\"/></asset>",
+                                     "<asset><skin name=\"s\"file='%s'/></asset>"};
+    for (size_t i = 0; i < sizeof file_refs / sizeof file_refs[0]; i++) {
+        char ref[300], xml[800];
+        snprintf(ref, sizeof ref, file_refs[i], W.path);
+        snprintf(xml, sizeof xml,
+                 "<mujoco>\n<!-- a comment -->\n%s\n<worldbody><body><joint name=\"j\" "
+                 "type=\"slide\"/><geom size=\"0.1\"/></body></worldbody><actuator><motor "
+                 "joint=\"j\"/></actuator></mujoco>",
+                 ref);
+        BAD_MAKE(FMT, &out, contrl_mj_env_from_xml(xml, &t1, NULL, &out));
+        EXPECT(strstr(contrl_last_error(), "names a file") != NULL &&
+                   strstr(contrl_last_error(), "line 3") != NULL,
+               "%s: message %s", ref, contrl_last_error());
+    }
+    /* "file=" that is no attribute: in a comment, a CDATA section, a value */
+    static const char not_files[] =
+        "<mujoco model=\"file=x\"><!-- <include file=\"a.xml\"/> --><worldbody>"
+        "<body name=\"b\"><joint name=\"j\" type=\"slide\"/><geom size=\"0.1\"/></body>"
+        "</worldbody><custom><text name=\"t\" data=\" file=y\"/></custom>"
+        "<actuator><motor joint=\"j\"/></actuator></mujoco>";
+    GOOD(contrl_mj_env_from_xml(not_files, &t1, NULL, &out));
+    contrl_env_close(&out);
+
     /* accepted edge values */
     contrl_mj_task e = cart_task();
     e.reset_noise_scale = 1e-310; /* a denormal: a small number like any other */
