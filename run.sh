@@ -4,6 +4,9 @@
 #                   progress; results, checkpoint and learning curve in runs/demo
 #   ./run.sh test   build, then run the whole test suite, plain and under
 #                   AddressSanitizer + UndefinedBehaviorSanitizer
+#   ./run.sh tsan   (not part of `test`) build under ThreadSanitizer in
+#                   build-tsan and run the tests that use threads
+#                   (docs/reliability.md, section ThreadSanitizer)
 # Missing Debian packages are installed first (needs root, as on CI).
 set -eu
 cd "$(dirname "$0")"
@@ -79,8 +82,26 @@ test)
     summary build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
     exit $status
     ;;
+tsan)
+    need_packages
+    # clang when installed (what the figures in docs/reliability.md used),
+    # else gcc. LIBC_COUNT_INTERPOSED=0: the tests' malloc counter
+    # (tests/support/counting_alloc.c) must not replace TSan's malloc.
+    cc=gcc
+    command -v clang >/dev/null 2>&1 && cc=clang
+    (
+        export CC=$cc
+        setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized \
+            -Dfuzz=disabled -Dc_args=-DLIBC_COUNT_INTERPOSED=0
+    ) || exit 1
+    tests="threads vec_env agents-learn-vec agents-api"
+    meson test -C build-tsan --list 2>/dev/null | grep -q "mujoco-binding" &&
+        tests="$tests mujoco-binding"
+    TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+        meson test -C build-tsan --print-errorlogs --num-processes 1 $tests
+    ;;
 *)
-    echo "usage: $0 demo|test" >&2
+    echo "usage: $0 demo|test|tsan" >&2
     exit 2
     ;;
 esac
