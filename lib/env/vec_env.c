@@ -465,7 +465,7 @@ contrl_status contrl_vec_env_create(contrl_env *envs, uint32_t n, const contrl_v
 
     const uint32_t threads = cfg.threads < n ? cfg.threads : n;
     const size_t O = envs[0].obs_dim, A = envs[0].action_dim;
-    size_t total = sizeof(contrl_vec_env), rows_o, rows_a;
+    size_t total = sizeof(contrl_vec_env), rows_o = SIZE_MAX, rows_a = SIZE_MAX;
     if (!contrl__mul_size(n, O, &rows_o) || !contrl__mul_size(n, A, &rows_a))
         total = SIZE_MAX;
     total = contrl__round_up(total, 64);
