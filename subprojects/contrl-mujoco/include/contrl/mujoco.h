@@ -169,7 +169,9 @@ static inline contrl_mj_task contrl_mj_task_default(void)
 }
 
 /* Make *env from an MJCF file, or from MJCF text in memory (which cannot
- * include other files or meshes). The task is checked against the model:
+ * include other files or meshes: text naming a file - include, mesh,
+ * texture, skin, heightfield - is refused with FORMAT rather than read
+ * from disk). The task is checked against the model:
  * indices in range, dims non-zero, the action is the model's actuators
  * (nu >= 1, action bounds = ctrlrange, or [-1, 1] for actuators without
  * ctrllimited). Errors: INVALID_ARG (NULL, bad task, a mismatch between
