@@ -85,16 +85,16 @@ test)
 tsan)
     need_packages
     # clang when installed (what the figures in docs/reliability.md used),
-    # else gcc. LIBC_COUNT_INTERPOSED=0: the tests' malloc counter
-    # (tests/support/counting_alloc.c) must not replace TSan's malloc.
+    # else gcc. The tests' malloc counter leaves TSan's malloc alone by
+    # itself (tests/support/counting_alloc.h).
     cc=gcc
     command -v clang >/dev/null 2>&1 && cc=clang
     (
         export CC=$cc
         setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized \
-            -Dfuzz=disabled -Dc_args=-DLIBC_COUNT_INTERPOSED=0
+            -Dfuzz=disabled
     ) || exit 1
-    tests="threads vec_env agents-learn-vec agents-api"
+    tests="threads vec_env agents-learn-vec agents-api agents-internal"
     meson test -C build-tsan --list 2>/dev/null | grep -q "mujoco-binding" &&
         tests="$tests mujoco-binding"
     TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \

@@ -294,15 +294,15 @@ contrl_status contrl_blas_query(contrl_kernels requested, contrl_blas_info *info
 
 /* The shapes libxsmm takes when it is on (docs/kernels.md has the
  * measurements behind the rule). */
-static bool xsmm_shape(int64_t m, int64_t n, int64_t k, int64_t rsb, int64_t csb)
+static bool xsmm_shape(int64_t m, int64_t n, int64_t k)
 {
-    /* One output column (a critic's last layer) never gets here: the
-     * set's one-column code takes it. B read through its transpose is
+    /* One output column (a critic's last layer) stays off libxsmm: BLIS's
+     * small path ran it 2x faster, and on skx libcontrl's one-column code
+     * takes it before this rule. B read through its transpose is
      * copied first, in 8x8 register transposes: with that copy libxsmm's
      * 256x256x256 dX ran at 149 GFLOP/s against BLIS's packed 132 (with the
      * earlier scalar copy: 57 against 92, when it went to BLIS above
      * 128x128). Measured up to 1024 on each side. */
-    (void)rsb, (void)csb;
     return n >= 2 && m <= 1024 && n <= 1024 && k <= 1024;
 }
 
@@ -497,7 +497,7 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
         contrl__gemvn_avx512(m, n, k, alpha, a, rsa, csa, bm, rsb, beta, c, rsc))
         return;
     if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok &&
-        (b->xsmm_any_shape || xsmm_shape(m, n, k, rsb, csb))) {
+        (b->xsmm_any_shape || xsmm_shape(m, n, k))) {
 #if CONTRL_HAVE_XSMM
         if (b->duo != NULL && !b->preparing && split_size(m, n, k) &&
             contrl__duo_idle(b->duo) &&

@@ -35,6 +35,15 @@ void contrl__matvec_generic(int64_t m, int64_t n, int64_t k, float alpha,
 
 #define T512 __attribute__((target("avx512f")))
 
+/* Lane masks of the 4 vectors covering `left` (possibly <= 0) of 64. */
+static inline __attribute__((always_inline)) T512 void masks64(int64_t left, __mmask16 mask[4])
+{
+    for (int v = 0; v < 4; v++, left -= 16)
+        mask[v] = left >= 16 ? (__mmask16)0xffff
+                  : left <= 0 ? (__mmask16)0
+                              : (__mmask16)((1u << left) - 1);
+}
+
 static inline __attribute__((always_inline)) T512 void
 tile512(const int M, int64_t k, float alpha, const float *a, int64_t rsa,
         int64_t csa, const float *bm, int64_t rsb, float beta, float *c,
@@ -110,12 +119,7 @@ T512 void contrl__matvec_avx512(int64_t m, int64_t n, int64_t k, float alpha,
 {
     for (int64_t j = 0; j < n; j += 64) {
         __mmask16 mask[4];
-        for (int v = 0; v < 4; v++) {
-            int64_t left = n - j - 16 * v;
-            mask[v] = left >= 16 ? (__mmask16)0xffff
-                      : left <= 0 ? (__mmask16)0
-                                  : (__mmask16)((1u << left) - 1);
-        }
+        masks64(n - j, mask);
         int64_t width = n - j;
         if (m == 1) {
             if (width > 32)
@@ -194,20 +198,57 @@ T256 void contrl__matvec_avx2(int64_t m, int64_t n, int64_t k, float alpha,
     }
 }
 
+/* C[m, n] (n <= 4, any row stride) = alpha A B + beta C with A read
+ * through its transpose (a[p * csa + i]): 64 rows of C accumulated per
+ * pass over k in the order p = 0, 1, ... (the dW of 1-4 output columns). */
+static inline __attribute__((always_inline)) T512 void
+gemv_t512(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t csa,
+          const float *bm, int64_t rsb, float beta, float *c, int64_t rsc)
+{
+    for (int64_t i = 0; i < m; i += 64) {
+        __mmask16 mask[4];
+        masks64(m - i, mask);
+        __m512 acc[4][4];
+        for (int j = 0; j < 4; j++)
+            for (int v = 0; v < 4; v++)
+                acc[j][v] = _mm512_setzero_ps();
+        for (int64_t p = 0; p < k; p++) {
+            const float *col = a + p * csa + i;
+            __m512 x[4];
+            for (int v = 0; v < 4; v++)
+                x[v] = _mm512_maskz_loadu_ps(mask[v], col + 16 * v);
+            for (int j = 0; j < n; j++) {
+                const __m512 bj = _mm512_set1_ps(bm[p * rsb + j]);
+                for (int v = 0; v < 4; v++)
+                    acc[j][v] = _mm512_fmadd_ps(x[v], bj, acc[j][v]);
+            }
+        }
+        float out[64];
+        for (int j = 0; j < n; j++) {
+            for (int v = 0; v < 4; v++)
+                _mm512_storeu_ps(out + 16 * v, acc[j][v]);
+            const int64_t rows = m - i < 64 ? m - i : 64;
+            for (int64_t r = 0; r < rows; r++)
+                c[(i + r) * rsc + j] = finish(out[r], alpha, beta, &c[(i + r) * rsc + j]);
+        }
+    }
+}
+
 /* ---- one output column (n == 1), AVX-512 --------------------------------
  * A critic's last layer: q = H w (H [m, k] row-major) and its weight
  * gradient dw = H^T d (A read through its transpose). BLIS's small-matrix
  * path ran these at 7-17 GFLOP/s. Row dot products use two 16-lane chains
- * and GCC's fixed reduction; the transposed form accumulates 64 outputs
- * per pass over k in the order p = 0, 1, ...: same inputs, same bits. */
+ * and GCC's fixed reduction; the transposed form is gemv_t512's: same
+ * inputs, same bits. */
 T512 bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a, int64_t rsa,
                                int64_t csa, const float *bm, float beta, float *c, int64_t rsc)
 {
     if (csa == 1) {
         const int64_t k32 = k & ~(int64_t)31;
         const int64_t left = k - k32;
-        const __mmask16 m0 = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-        const __mmask16 m1 = left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : (__mmask16)0;
+        __mmask16 mk[4];
+        masks64(left, mk);
+        const __mmask16 m0 = mk[0], m1 = mk[1];
         for (int64_t i = 0; i < m; i++) {
             const float *ar = a + i * rsa;
             __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
@@ -226,34 +267,9 @@ T512 bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a
         }
         return true;
     }
-    if (rsa != 1 || rsc != 1)
+    if (rsa != 1)
         return false;
-    for (int64_t i = 0; i < m; i += 64) {
-        __mmask16 mask[4];
-        for (int v = 0; v < 4; v++) {
-            int64_t left = m - i - 16 * v;
-            mask[v] = left >= 16 ? (__mmask16)0xffff
-                      : left <= 0 ? (__mmask16)0
-                                  : (__mmask16)((1u << left) - 1);
-        }
-        __m512 acc[4];
-        for (int v = 0; v < 4; v++)
-            acc[v] = _mm512_setzero_ps();
-        for (int64_t p = 0; p < k; p++) {
-            const __m512 x = _mm512_set1_ps(bm[p]);
-            const float *col = a + p * csa + i;
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask[v], col + 16 * v), x, acc[v]);
-        }
-        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-        for (int v = 0; v < 4; v++) {
-            float *dst = c + i + 16 * v;
-            __m512 out = _mm512_mul_ps(va, acc[v]);
-            if (beta != 0.0f)
-                out = _mm512_add_ps(out, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mask[v], dst)));
-            _mm512_mask_storeu_ps(dst, mask[v], out);
-        }
-    }
+    gemv_t512(m, 1, k, alpha, a, csa, bm, 1, beta, c, rsc);
     return true;
 }
 
@@ -321,37 +337,6 @@ T512 bool contrl__gemvn_avx512(int64_t m, int64_t n, int64_t k, float alpha, con
     }
     if (rsa != 1)
         return false;
-    for (int64_t i = 0; i < m; i += 64) {
-        __mmask16 mask[4];
-        for (int v = 0; v < 4; v++) {
-            int64_t left = m - i - 16 * v;
-            mask[v] = left >= 16 ? (__mmask16)0xffff
-                      : left <= 0 ? (__mmask16)0
-                                  : (__mmask16)((1u << left) - 1);
-        }
-        __m512 acc[4][4];
-        for (int j = 0; j < 4; j++)
-            for (int v = 0; v < 4; v++)
-                acc[j][v] = _mm512_setzero_ps();
-        for (int64_t p = 0; p < k; p++) {
-            const float *col = a + p * csa + i;
-            __m512 x[4];
-            for (int v = 0; v < 4; v++)
-                x[v] = _mm512_maskz_loadu_ps(mask[v], col + 16 * v);
-            for (int j = 0; j < n; j++) {
-                const __m512 bj = _mm512_set1_ps(bm[p * rsb + j]);
-                for (int v = 0; v < 4; v++)
-                    acc[j][v] = _mm512_fmadd_ps(x[v], bj, acc[j][v]);
-            }
-        }
-        float out[64];
-        for (int j = 0; j < n; j++) {
-            for (int v = 0; v < 4; v++)
-                _mm512_storeu_ps(out + 16 * v, acc[j][v]);
-            const int64_t rows = m - i < 64 ? m - i : 64;
-            for (int64_t r = 0; r < rows; r++)
-                c[(i + r) * rsc + j] = finish(out[r], alpha, beta, &c[(i + r) * rsc + j]);
-        }
-    }
+    gemv_t512(m, n, k, alpha, a, csa, bm, rsb, beta, c, rsc);
     return true;
 }

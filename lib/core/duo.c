@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "duo.h"
+#include "spin.h"
 
 #ifndef DUO_SPIN_NS
 #define DUO_SPIN_NS 1000000
@@ -34,22 +35,6 @@ struct contrl__duo {
     _Alignas(64) atomic_uint_fast64_t finished;
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* Spin until *x != seen, or (bounded) until DUO_SPIN_NS have passed; true
  * if it changed. Pause for the first PAUSE_NS (the jobs of one update are
  * microseconds apart), then sched_yield, which gives the core away when
@@ -57,7 +42,7 @@ static uint64_t now_ns(void)
  * runnable task for its time slice, so it comes second. */
 static bool spin_while(atomic_uint_fast64_t *x, uint64_t seen, bool bounded)
 {
-    const uint64_t start = now_ns();
+    const uint64_t start = contrl__now_ns();
     bool yielding = false;
     for (uint32_t k = 1;; k++) {
         if (atomic_load_explicit(x, memory_order_acquire) != seen)
@@ -65,11 +50,12 @@ static bool spin_while(atomic_uint_fast64_t *x, uint64_t seen, bool bounded)
         if (yielding) {
             sched_yield();
         } else {
-            cpu_relax();
-            if ((k & 255) == 0 && now_ns() - start >= (uint64_t)PAUSE_NS)
+            contrl__cpu_relax();
+            if ((k & 255) == 0 && contrl__now_ns() - start >= (uint64_t)PAUSE_NS)
                 yielding = true;
         }
-        if (bounded && (k & 15) == 0 && yielding && now_ns() - start >= (uint64_t)DUO_SPIN_NS)
+        if (bounded && yielding && (k & 15) == 0 &&
+            contrl__now_ns() - start >= (uint64_t)DUO_SPIN_NS)
             return false;
     }
 }

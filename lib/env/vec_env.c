@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "vec_env_internal.h"
+#include "spin.h"
 
 /* How long a waiting worker, or the caller waiting for the workers, spins
  * (and yields) before sleeping on a condition variable. */
@@ -169,22 +170,6 @@ static void run_share(contrl_vec_env *v, worker *w)
 
 /* ---- synchronisation ------------------------------------------------------ */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* Wait for ready(v, arg) without sleeping for up to SPIN_NS: 64 pause
  * instructions (the other side is usually about to finish), then
  * sched_yield, which costs little on an idle core and gives the core away
@@ -200,12 +185,12 @@ static bool spin_until(bool (*ready)(contrl_vec_env *, uint64_t), contrl_vec_env
         if (ready(v, arg))
             return true;
         if (k < 64) {
-            cpu_relax();
+            contrl__cpu_relax();
             continue;
         }
         if (k == 64) {
-            start = now_ns();
-        } else if ((k & 7) == 0 && now_ns() - start >= (uint64_t)SPIN_NS) {
+            start = contrl__now_ns();
+        } else if ((k & 7) == 0 && contrl__now_ns() - start >= (uint64_t)SPIN_NS) {
             return false;
         }
         sched_yield();

@@ -6,9 +6,9 @@
  * calloc, realloc, free, aligned_alloc, memalign, valloc, pvalloc and
  * posix_memalign, forwarding to glibc's __libc_* functions, so that an
  * executable linked with export_dynamic also sees the calls made inside
- * libcontrl.so, its BLIS and libgomp. Under AddressSanitizer, which owns
- * malloc, those definitions are left out (LIBC_COUNT_INTERPOSED is 0): the
- * window then counts nothing.
+ * libcontrl.so, its BLIS and libgomp. Under AddressSanitizer or
+ * ThreadSanitizer, which own malloc, those definitions are left out
+ * (LIBC_COUNT_INTERPOSED is 0): the window then counts nothing.
  *
  * Not thread-safe except where stated: one alloc_counter per test; the
  * C library counts are process-wide and atomic. */
@@ -20,10 +20,10 @@
 
 #include "contrl/core.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define LIBC_COUNT_INTERPOSED 0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define LIBC_COUNT_INTERPOSED 0
 #endif
 #endif
