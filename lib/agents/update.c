@@ -166,7 +166,6 @@ typedef struct critic_job {
     enum job_kind kind;
     bool actor_fwd;      /* JOB_ADAM: also contrl_net_forward(actor, b_obs) */
     bool soft;           /* JOB_ADAM: also soft_update(q_target[k], q[k]) */
-    float wd;
     contrl_status st;
     float loss, mean;
     char msg[400];
@@ -184,7 +183,8 @@ static void run_job(void *p)
         contrl_net_predict(a->q_target[k], a->sa, B, k == 0 ? a->y : a->q_b);
         break;
     case JOB_REGRESS:
-        j->st = regress_grad_into(a, a->q[k], a->sa, a->y, j->wd, q, dq, &j->loss, &j->mean);
+        /* two critics: TD3 and SAC, no weight decay (DDPG's is one critic) */
+        j->st = regress_grad_into(a, a->q[k], a->sa, a->y, 0.0f, q, dq, &j->loss, &j->mean);
         break;
     case JOB_ADAM:
         j->st = step_net(a->q_opt[k], a->q[k]);
@@ -216,7 +216,6 @@ static contrl_status both_critics(contrl_agent *a, enum job_kind kind, critic_jo
         out[k].kind = kind;
         out[k].actor_fwd = k == 0 && actor_fwd; /* cache-local: measured 2.6x slower on the worker */
         out[k].soft = soft;
-        out[k].wd = 0.0f;
     }
     contrl__duo_both(a->duo, run_job, &out[0], run_job, &out[1]);
     for (uint32_t k = 0; k < 2; k++)
