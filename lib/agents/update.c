@@ -141,7 +141,7 @@ static float alpha_of(const contrl_agent *a)
 static contrl_status regress_grad_into(contrl_agent *a, contrl_net *net, const float *x,
                                        const float *y, float wd, float *q, float *dq,
                                        float *loss_out, float *mean_out);
-static contrl_status step_net(contrl_adam *opt, contrl_net *net);
+static contrl_status step_net(contrl_adam *opt, contrl_net *net, contrl_net *target, float tau);
 static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau);
 
 /* ---- the twin critics' work, one job per critic ---------------------------
@@ -187,9 +187,7 @@ static void run_job(void *p)
         j->st = regress_grad_into(a, a->q[k], a->sa, a->y, 0.0f, q, dq, &j->loss, &j->mean);
         break;
     case JOB_ADAM:
-        j->st = step_net(a->q_opt[k], a->q[k]);
-        if (j->st == CONTRL_OK && j->soft)
-            soft_update(a->q_target[k], a->q[k], a->cfg.tau);
+        j->st = step_net(a->q_opt[k], a->q[k], j->soft ? a->q_target[k] : NULL, a->cfg.tau);
         if (j->actor_fwd)
             contrl_net_forward(a->actor, a->b_obs, B,
                                a->algo == CONTRL_ALGO_SAC ? a->pi_out : a->pi_act);
@@ -334,10 +332,11 @@ static contrl_status soft_update(contrl_net *target, const contrl_net *src, floa
     return target != NULL ? contrl_net_soft_update(target, src, tau) : CONTRL_OK;
 }
 
-/* Adam step whose failure message names the agent call. */
-static contrl_status step_net(contrl_adam *opt, contrl_net *net)
+/* Adam step whose failure message names the agent call; with a target
+ * (not NULL), its soft update toward the new parameters in the same pass. */
+static contrl_status step_net(contrl_adam *opt, contrl_net *net, contrl_net *target, float tau)
 {
-    contrl_status st = contrl_adam_step(opt, net);
+    contrl_status st = contrl__adam_step_soft(opt, net, target, tau);
     if (st != CONTRL_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s", contrl_last_error());
@@ -367,7 +366,8 @@ static contrl_status actor_step_deterministic(contrl_agent *a, bool have_fwd)
     for (uint32_t r = 0; r < B; r++)
         memcpy(a->d_pi + (size_t)r * A, a->dsa + (size_t)r * SA + O, A * sizeof(float));
     contrl__net_backward_mode(a->actor, a->d_pi, NULL, CONTRL__GRADS_SET);
-    contrl_status st = step_net(a->actor_opt, a->actor);
+    /* the target actor follows in the same pass */
+    contrl_status st = step_net(a->actor_opt, a->actor, a->actor_target, a->cfg.tau);
     if (st == CONTRL_OK)
         a->stats.actor_loss = (float)loss;
     return st;
@@ -420,7 +420,7 @@ static contrl_status actor_step_sac(contrl_agent *a, bool have_fwd)
             d[A + i] = clamped ? 0.0f : -alpha / (float)B + dl_du * std * a->pi_eps[k];
         }
     contrl__net_backward_mode(a->actor, a->d_pi, NULL, CONTRL__GRADS_SET);
-    contrl_status st = step_net(a->actor_opt, a->actor);
+    contrl_status st = step_net(a->actor_opt, a->actor, NULL, 0.0f);
     if (st != CONTRL_OK)
         return st;
     a->stats.actor_loss = (float)loss;
@@ -492,7 +492,7 @@ static contrl_status sql_update(contrl_agent *a)
     fill_sa(a, a->b_obs, a->b_act, B, a->sa);
     float loss, mean_q;
     if ((st = regress_grad(a, a->q[0], a->sa, a->y, 0.0f, &loss, &mean_q)) != CONTRL_OK ||
-        (st = step_net(a->q_opt[0], a->q[0])) != CONTRL_OK)
+        (st = step_net(a->q_opt[0], a->q[0], NULL, 0.0f)) != CONTRL_OK)
         return st;
     a->stats.critic_loss = loss;
     a->stats.mean_q = mean_q;
@@ -558,7 +558,7 @@ static contrl_status sql_update(contrl_agent *a)
         }
     }
     contrl__net_backward_mode(a->actor, a->sql_dout, NULL, CONTRL__GRADS_SET);
-    if ((st = step_net(a->actor_opt, a->actor)) != CONTRL_OK)
+    if ((st = step_net(a->actor_opt, a->actor, NULL, 0.0f)) != CONTRL_OK)
         return st;
     a->stats.actor_loss = NAN;
     if (a->updates % a->sql.target_update_interval == 0)
@@ -608,7 +608,7 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
             return st;
     } else {
         if ((st = regress_grad(a, a->q[0], a->sa, a->y, wd, &loss, &mean_q)) != CONTRL_OK ||
-            (st = step_net(a->q_opt[0], a->q[0])) != CONTRL_OK)
+            (st = step_net(a->q_opt[0], a->q[0], NULL, 0.0f)) != CONTRL_OK)
             return st;
         loss_sum = loss;
     }
@@ -624,8 +624,7 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
         if (!actor_due)
             return CONTRL_OK;
         if ((st = actor_step_deterministic(a, have_fwd)) != CONTRL_OK)
-            return st;
-        soft_update(a->actor_target, a->actor, tau);
+            return st; /* the target actor moved with its Adam step */
         if (a->n_critics == 2)
             return CONTRL_OK; /* their targets moved with their Adam steps */
         return soft_update(a->q_target[0], a->q[0], tau);
@@ -637,11 +636,11 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
             float vloss;
             st = regress_grad(a, a->v, a->b_obs, a->y, 0.0f, &vloss, NULL);
             if (st == CONTRL_OK)
-                st = step_net(a->v_opt, a->v);
+                st = step_net(a->v_opt, a->v, a->v_target, tau);
             if (st != CONTRL_OK)
                 return st;
             a->stats.value_loss = vloss;
-            return soft_update(a->v_target, a->v, tau);
+            return CONTRL_OK;
         }
         return CONTRL_OK; /* the critics' targets moved with their Adam steps */
     case CONTRL_ALGO_SQL:

@@ -204,15 +204,27 @@ contrl_status contrl_buffer_sample(contrl_buffer *buf, uint32_t batch, float *ob
 
     /* Nothing can fail from here on, so the RNG advances only on success. */
     size_t od = buf->obs_dim, ad = buf->action_dim;
+    /* contrl_rng_below's rejection bound, computed once per batch (the
+     * same draws); rows copied by plain loops: they are a few floats, and
+     * three memcpy calls per row cost more than the copying. */
+    const uint64_t n = buf->size, limit = UINT64_MAX - UINT64_MAX % n;
     for (size_t b = 0; b < batch; b++) {
-        uint64_t i = contrl_rng_below(&buf->rng, buf->size);
-        size_t slot = slot_of(buf, i);
-        const float *row = buf->rows + slot * buf->stride;
+        uint64_t x;
+        do
+            x = contrl__rng_next(&buf->rng);
+        while (x >= limit);
+        size_t slot = slot_of(buf, x % n);
+        const float *restrict row = buf->rows + slot * buf->stride;
         unsigned f = buf->flags[slot];
-        memcpy(obs + b * od, row, od * sizeof(float));
-        memcpy(action + b * ad, row + od, ad * sizeof(float));
+        float *restrict o = obs + b * od, *restrict a = action + b * ad,
+                        *restrict no = next_obs + b * od;
+        for (size_t k = 0; k < od; k++)
+            o[k] = row[k];
+        for (size_t k = 0; k < ad; k++)
+            a[k] = row[od + k];
         reward[b] = row[od + ad];
-        memcpy(next_obs + b * od, row + od + ad + 1, od * sizeof(float));
+        for (size_t k = 0; k < od; k++)
+            no[k] = row[od + ad + 1 + k];
         terminated[b] = (f & FLAG_TERMINATED) ? 1.0f : 0.0f;
         if (truncated != NULL)
             truncated[b] = (f & FLAG_TRUNCATED) ? 1.0f : 0.0f;

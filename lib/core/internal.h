@@ -59,4 +59,21 @@ static inline size_t contrl__round_up(size_t n, size_t align)
     return (n + align - 1) / align * align;
 }
 
+/* xoshiro256** (Blackman & Vigna): the next 64 bits of rng (not NULL).
+ * Inline for the hot loops that draw many (minibatch sampling). */
+static inline uint64_t contrl__rng_next(contrl_rng *r)
+{
+    uint64_t *s = r->s;
+    const uint64_t x = s[1] * 5;
+    uint64_t result = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
 #endif /* CONTRL_INTERNAL_H */

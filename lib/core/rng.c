@@ -9,25 +9,6 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t next(contrl_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 contrl_status contrl_rng_seed(contrl_rng *rng, uint64_t seed)
 {
     if (rng == NULL)
@@ -46,7 +27,7 @@ uint64_t contrl_rng_next(contrl_rng *rng)
         contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_next: rng is NULL");
         return 0;
     }
-    return next(rng);
+    return contrl__rng_next(rng);
 }
 
 float contrl_rng_uniform(contrl_rng *rng)
@@ -55,7 +36,7 @@ float contrl_rng_uniform(contrl_rng *rng)
         contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_uniform: rng is NULL");
         return NAN;
     }
-    return (float)(next(rng) >> 40) * 0x1.0p-24f;
+    return (float)(contrl__rng_next(rng) >> 40) * 0x1.0p-24f;
 }
 
 uint64_t contrl_rng_below(contrl_rng *rng, uint64_t n)
@@ -69,7 +50,7 @@ uint64_t contrl_rng_below(contrl_rng *rng, uint64_t n)
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
     do
-        x = next(rng);
+        x = contrl__rng_next(rng);
     while (x >= limit);
     return x % n;
 }
@@ -85,8 +66,8 @@ float contrl_rng_normal(contrl_rng *rng)
         return rng->spare;
     }
     /* u1 in (0, 1] so the log is finite. */
-    float u1 = (float)((next(rng) >> 40) + 1) * 0x1.0p-24f;
-    float u2 = (float)(next(rng) >> 40) * 0x1.0p-24f;
+    float u1 = (float)((contrl__rng_next(rng) >> 40) + 1) * 0x1.0p-24f;
+    float u2 = (float)(contrl__rng_next(rng) >> 40) * 0x1.0p-24f;
     float r = sqrtf(-2.0f * logf(u1));
     float a = 6.28318530717958647692f * u2;
     rng->spare = r * sinf(a);

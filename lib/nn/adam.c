@@ -170,7 +170,25 @@ adam_update_into(const float *restrict p, const float *restrict g, const float *
     return acc == 0.0f;
 }
 
-contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
+/* Takes the step computed into p_next/m_next/v_next: the net's parameters
+ * become p_next, and with a target (same parameter count) it moves toward
+ * them as contrl_net_soft_update computes it, in the same pass. */
+ADAM_CLONES static void adam_commit(float *restrict p, const float *restrict p_next,
+                                    float *restrict target, float tau, size_t n)
+{
+    if (target == NULL) {
+        memcpy(p, p_next, n * sizeof(float));
+        return;
+    }
+    const float keep = 1.0f - tau;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = p_next[i];
+        target[i] = tau * p_next[i] + keep * target[i];
+    }
+}
+
+contrl_status contrl__adam_step_soft(contrl_adam *adam, contrl_net *net, contrl_net *target,
+                                     float tau)
 {
     static const char fn[] = "contrl_adam_step";
     if (adam == NULL || net == NULL)
@@ -189,8 +207,6 @@ contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
         /* torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when above. */
         if (norm > adam->cfg.max_grad_norm)
             scale = (float)(adam->cfg.max_grad_norm / (norm + 1e-6));
-    } else if (!contrl__all_finite(g, adam->n)) {
-        return contrl__fail(CONTRL_ERR_NUMERIC, "%s: gradient contains NaN or Inf", fn);
     }
     if (adam->t == UINT64_MAX)
         return contrl__fail(CONTRL_ERR_STATE, "%s: step count exhausted", fn);
@@ -198,13 +214,20 @@ contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
     double bc1 = 1.0 - pow(adam->cfg.beta1, (double)t);
     double bc2 = 1.0 - pow(adam->cfg.beta2, (double)t);
     const float step_size = (float)(adam->cfg.lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+    /* A NaN or Inf in the gradient makes its first moment NaN or Inf
+     * (1 - beta1 > 0), which the update's own check catches: no separate
+     * pass over the gradient; the message tells the two causes apart. */
     if (!adam_update_into(contrl_net_params(net), g, adam->m, adam->v, adam->p_next,
                           adam->m_next, adam->v_next, adam->n, scale, adam->cfg.beta1,
-                          adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps))
+                          adam->cfg.beta2, step_size, bc2_sqrt, adam->cfg.eps)) {
+        if (!contrl__all_finite(g, adam->n))
+            return contrl__fail(CONTRL_ERR_NUMERIC, "%s: gradient contains NaN or Inf", fn);
         return contrl__fail(CONTRL_ERR_NUMERIC,
                             "%s: the step would make a parameter or moment NaN or Inf (learning "
                             "rate %g too large?); nothing changed", fn, (double)adam->cfg.lr);
-    memcpy(contrl__net_params_mut(net), adam->p_next, adam->n * sizeof(float));
+    }
+    adam_commit(contrl__net_params_mut(net), adam->p_next,
+                target != NULL ? contrl__net_params_mut(target) : NULL, tau, adam->n);
     float *swap = adam->m;
     adam->m = adam->m_next;
     adam->m_next = swap;
@@ -213,6 +236,11 @@ contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
     adam->v_next = swap;
     adam->t = t;
     return CONTRL_OK;
+}
+
+contrl_status contrl_adam_step(contrl_adam *adam, contrl_net *net)
+{
+    return contrl__adam_step_soft(adam, net, NULL, 0.0f);
 }
 
 float contrl_adam_lr(const contrl_adam *adam)

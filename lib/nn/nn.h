@@ -26,4 +26,11 @@ contrl_status contrl__net_backward_mode(contrl_net *net, const float *dy, float 
 struct contrl__duo;
 void contrl__net_set_duo(contrl_net *net, struct contrl__duo *duo);
 
+/* contrl_adam_step, then, with a target net of the same shape (not NULL),
+ * contrl_net_soft_update(target, net, tau) in the same pass over the new
+ * parameters (same bits as the two calls). On failure neither net changes. */
+struct contrl_adam;
+contrl_status contrl__adam_step_soft(struct contrl_adam *adam, contrl_net *net,
+                                     contrl_net *target, float tau);
+
 #endif /* CONTRL_NN_H */

@@ -17,6 +17,7 @@
 
 #include "contrl/adam.h"
 #include "contrl/net.h"
+#include "nn.h"
 
 #define REL_TOL 1e-6
 #define STEP_TOL 1e-4
@@ -306,6 +307,9 @@ START_TEST(adam_refuses_nonfinite_gradient_and_changes_nothing)
             ck_assert(!isfinite(contrl_net_grads(net)[0]));
             adam_snapshot before = snap(a, net);
             ck_assert_fails(contrl_adam_step(a, net), CONTRL_ERR_NUMERIC, "contrl_adam_step");
+            /* the update's own check caught it; the message names the cause */
+            ck_assert_msg(strstr(contrl_last_error(), "gradient contains NaN or Inf") != NULL,
+                          "message: %s", contrl_last_error());
             adam_snapshot after = snap(a, net);
             ck_assert_mem_eq(&before, &after, sizeof before);
             ck_assert_uint_eq(after.steps, 1);
@@ -659,6 +663,49 @@ START_TEST(adam_fits_sine_to_mse_below_0_01)
 }
 END_TEST
 
+
+/* The agents' fused step (lib/nn/nn.h): Adam, then the target's soft update
+ * in the same pass, gives the bits of contrl_adam_step followed by
+ * contrl_net_soft_update; a refused step moves neither net. */
+START_TEST(adam_step_with_soft_update_matches_the_two_calls)
+{
+    contrl_net *n1 = mlp(5, 33, 17, 3, CONTRL_ACT_TANH, 11), *n2 = mlp(5, 33, 17, 3, CONTRL_ACT_TANH, 11);
+    contrl_net *t1 = mlp(5, 33, 17, 3, CONTRL_ACT_TANH, 12), *t2 = mlp(5, 33, 17, 3, CONTRL_ACT_TANH, 12);
+    const size_t np = contrl_net_param_count(n1);
+    contrl_adam_config cfg = contrl_adam_config_default();
+    contrl_adam *a1 = adam_ok(&cfg, np), *a2 = adam_ok(&cfg, np);
+    float *g = xmalloc(np * sizeof(float));
+    for (int step = 0; step < 5; step++) {
+        for (size_t i = 0; i < np; i++)
+            g[i] = sinf((float)(i * 7 + (size_t)step * 13)) * 0.3f;
+        ck_assert_int_eq(contrl_net_set_grads(n1, g, np), CONTRL_OK);
+        ck_assert_int_eq(contrl_net_set_grads(n2, g, np), CONTRL_OK);
+        ck_assert_int_eq(contrl_adam_step(a1, n1), CONTRL_OK);
+        ck_assert_int_eq(contrl_net_soft_update(t1, n1, 0.005f), CONTRL_OK);
+        ck_assert_int_eq(contrl__adam_step_soft(a2, n2, t2, 0.005f), CONTRL_OK);
+        ck_assert_mem_eq(contrl_net_params(n1), contrl_net_params(n2), np * sizeof(float));
+        ck_assert_mem_eq(contrl_net_params(t1), contrl_net_params(t2), np * sizeof(float));
+    }
+    float *before = xmalloc(np * sizeof(float));
+    memcpy(before, contrl_net_params(t2), np * sizeof(float));
+    g[np / 2] = NAN;
+    ck_assert_int_eq(contrl_net_set_grads(n2, g, np), CONTRL_ERR_NONFINITE);
+    float *grads = contrl__net_grads_mut(n2);
+    grads[np / 2] = NAN;
+    ck_assert_int_eq(contrl__adam_step_soft(a2, n2, t2, 0.005f), CONTRL_ERR_NUMERIC);
+    ck_assert_mem_eq(contrl_net_params(t2), before, np * sizeof(float));
+    ck_assert_mem_eq(contrl_net_params(n1), contrl_net_params(n2), np * sizeof(float));
+    free(before);
+    free(g);
+    contrl_adam_destroy(a1);
+    contrl_adam_destroy(a2);
+    contrl_net_destroy(n1);
+    contrl_net_destroy(n2);
+    contrl_net_destroy(t1);
+    contrl_net_destroy(t2);
+}
+END_TEST
+
 static Suite *adam_suite(void)
 {
     Suite *s = suite_create("adam");
@@ -669,6 +716,7 @@ static Suite *adam_suite(void)
     tcase_add_test(tc, adam_clips_gradients_whose_squares_overflow_float);
     tcase_add_test(tc, adam_refuses_nonfinite_gradient_and_changes_nothing);
     tcase_add_test(tc, adam_set_lr_validates_and_takes_effect);
+    tcase_add_test(tc, adam_step_with_soft_update_matches_the_two_calls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("state");
