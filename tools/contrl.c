@@ -387,6 +387,9 @@ static void print_train_help(void)
            "  --threads T          threads stepping them (1; results do not depend on it)\n"
            "  --update-threads T   1 or 2 threads for each gradient step (TD3 and SAC use\n"
            "                       the second; results do not depend on it) (1)\n"
+           "  --overlap-env        step the env while the update runs (with\n"
+           "                       --update-threads 2, on the other thread); updates then\n"
+           "                       sample the transitions before the current one\n"
            "  --quiet              no progress line; only the final evaluation\n"
            "\n"
            "goal tasks only:\n"
@@ -680,6 +683,7 @@ typedef struct train_opts {
     uint32_t envs, threads;
     bool has_envs, has_threads;
     uint32_t update_threads; /* contrl_agent_set_threads: 1 or 2 */
+    bool overlap_env;        /* contrl_learn_config.overlap_env */
 } train_opts;
 
 /* Growable columns of doubles (the curve's data). */
@@ -1210,6 +1214,8 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
         }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o->quiet = true;
+        } else if (strcmp(a, "--overlap-env") == 0) {
+            o->overlap_env = true;
         } else if ((m = flag_value(C, argc, argv, &i, "--steps", &v)) != 0) {
             rc = m < 0 ? EXIT_USAGE : parse_u64(C, "--steps", v, 1, MAX_STEPS, &o->steps);
             o->has_steps = true;
@@ -1316,6 +1322,9 @@ static int parse_train(int argc, char **argv, train_opts *o, bool *help)
     if (o->goal && (o->has_envs || o->has_threads))
         return usage_error(C, "--envs and --threads apply only to plain tasks, not the goal task "
                               "'%s'", o->task);
+    if (o->overlap_env && (o->goal || o->envs > 1))
+        return usage_error(C, "--overlap-env applies only to one env of a plain task (not %s)",
+                           o->goal ? "a goal task" : "--envs above 1");
     if (!o->goal && (o->has_her || o->has_relabel))
         return usage_error(C, "%s applies only to goal tasks (%s), not '%s'",
                            o->has_her ? "--her" : "--relabel", goal_task_list(tasks, sizeof tasks),
@@ -1594,6 +1603,7 @@ static int cmd_train(int argc, char **argv)
         lc.progress_interval = 1;
         lc.callback = on_progress;
         lc.user = &r;
+        lc.overlap_env = o.overlap_env ? 1 : 0;
         learn_st = l.vec != NULL ? contrl_agent_learn_vec(l.agent, l.vec, o.steps, &lc)
                                  : contrl_agent_learn_ex(l.agent, &l.env, o.steps, &lc);
     }

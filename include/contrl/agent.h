@@ -298,7 +298,18 @@ typedef struct contrl_learn_config {
     uint64_t progress_interval;   /* env steps between callbacks; 1000 */
     contrl_progress_fn callback;  /* may be NULL */
     void *user;
+    /* Since 0.2 (callers built against 0.1 pass the smaller size, which
+     * keeps the default). 1: each training step's update runs while the
+     * env steps, on an agent with 2 threads (contrl_agent_set_threads) the
+     * env on the agent's worker thread. The update then samples from the
+     * transitions before this step's (one step of replay lag; the policy
+     * that acts is the same), so the first update comes one step later.
+     * The env's callbacks must not mind running on another thread. Same
+     * results on 1 and 2 threads; different from 0. Default 0. */
+    uint32_t overlap_env;
 } contrl_learn_config;
+/* The size of contrl_learn_config in 0.1, the smallest accepted. */
+#define CONTRL_LEARN_CONFIG_SIZE_V1 (offsetof(contrl_learn_config, user) + sizeof(void *))
 CONTRL_API contrl_status contrl_learn_config_init(contrl_learn_config *cfg, size_t size);
 static inline contrl_learn_config contrl_learn_config_default(void)
 {

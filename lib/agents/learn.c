@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "agent_internal.h"
+#include "duo.h"
 
 enum { RECENT = CONTRL__LEARN_RECENT };
 
@@ -127,6 +128,25 @@ contrl_status contrl_agent_learn(contrl_agent *a, contrl_env *env, uint64_t step
 
 #define EVAL_SEED CONTRL__LEARN_EVAL_SEED
 
+/* One env step as a job for the agent's worker (overlap_env); a failure
+ * keeps its message, which is the worker thread's own. */
+typedef struct env_job {
+    contrl_env *env;
+    const float *action;
+    float *next_obs, *reward;
+    bool *term, *trunc;
+    contrl_status st;
+    char msg[400];
+} env_job;
+
+static void run_env_step(void *p)
+{
+    env_job *j = p;
+    j->st = contrl_env_step(j->env, j->action, j->next_obs, j->reward, j->term, j->trunc);
+    if (j->st != CONTRL_OK)
+        snprintf(j->msg, sizeof j->msg, "%s", contrl_last_error());
+}
+
 contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t steps,
                                     const contrl_learn_config *cfg_in)
 {
@@ -135,9 +155,13 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", fn,
                             a == NULL ? "agent" : "cfg");
     contrl_learn_config cfg = contrl_learn_config_default();
-    contrl_status st = contrl__config_copy(&cfg, cfg_in, sizeof cfg, sizeof cfg, fn);
+    contrl_status st =
+        contrl__config_copy(&cfg, cfg_in, CONTRL_LEARN_CONFIG_SIZE_V1, sizeof cfg, fn);
     if (st != CONTRL_OK)
         return st;
+    if (cfg.overlap_env > 1)
+        return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: overlap_env is %u (must be 0 or 1)", fn,
+                            cfg.overlap_env);
     if ((st = check_env_matches(a, env, "env", fn)) != CONTRL_OK)
         return st;
     if (cfg.eval_env != NULL) {
@@ -180,8 +204,26 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
             return st;
         float reward;
         bool term, trunc;
-        if ((st = contrl_env_step(env, action, next_obs, &reward, &term, &trunc)) != CONTRL_OK)
+        /* overlap_env: this step's update (learn_ex's rule, counted as if
+         * this transition were stored) runs while the env steps, on the
+         * transitions stored before it */
+        const uint64_t after = a->steps + 1;
+        const bool overlapped = cfg.overlap_env && after >= a->cfg.learning_starts &&
+                                after % a->cfg.train_freq == 0 &&
+                                contrl_buffer_size(a->buffer) >= a->batch;
+        if (overlapped) {
+            env_job job = {env, action, next_obs, &reward, &term, &trunc, CONTRL_OK, ""};
+            contrl__duo_post(a->duo, run_env_step, &job);
+            st = contrl_agent_update(a, a->cfg.gradient_steps, NULL);
+            contrl__duo_wait(a->duo);
+            if (job.st != CONTRL_OK)
+                return contrl__fail(job.st, "%s", job.msg);
+            if (st != CONTRL_OK)
+                return st;
+        } else if ((st = contrl_env_step(env, action, next_obs, &reward, &term, &trunc)) !=
+                   CONTRL_OK) {
             return st;
+        }
         if ((st = contrl_agent_observe(a, obs, action, reward, next_obs, term, trunc)) != CONTRL_OK)
             return st;
         ep_return += reward;
@@ -192,8 +234,8 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
         } else {
             memcpy(obs, next_obs, O * sizeof(float));
         }
-        if (a->steps >= a->cfg.learning_starts && contrl_buffer_size(a->buffer) >= a->batch &&
-            a->steps % a->cfg.train_freq == 0) {
+        if (!cfg.overlap_env && a->steps >= a->cfg.learning_starts &&
+            contrl_buffer_size(a->buffer) >= a->batch && a->steps % a->cfg.train_freq == 0) {
             if ((st = contrl_agent_update(a, a->cfg.gradient_steps, NULL)) != CONTRL_OK)
                 return st;
         }
@@ -216,5 +258,6 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
 contrl_status contrl_learn_config_init(contrl_learn_config *cfg, size_t size)
 {
     contrl_learn_config d = learn_defaults();
-    return contrl__config_init(cfg, size, &d, sizeof d, sizeof d, "contrl_learn_config_init");
+    return contrl__config_init(cfg, size, &d, CONTRL_LEARN_CONFIG_SIZE_V1, sizeof d,
+                              "contrl_learn_config_init");
 }

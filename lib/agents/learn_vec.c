@@ -70,9 +70,14 @@ contrl_status contrl_agent_learn_vec(contrl_agent *a, contrl_vec_env *venv, uint
         return contrl__fail(CONTRL_ERR_INVALID_ARG, "%s: %s is NULL", fn,
                             a == NULL ? "agent" : venv == NULL ? "venv" : "cfg");
     contrl_learn_config cfg = contrl_learn_config_default();
-    contrl_status st = contrl__config_copy(&cfg, cfg_in, sizeof cfg, sizeof cfg, fn);
+    contrl_status st =
+        contrl__config_copy(&cfg, cfg_in, CONTRL_LEARN_CONFIG_SIZE_V1, sizeof cfg, fn);
     if (st != CONTRL_OK)
         return st;
+    if (cfg.overlap_env != 0)
+        return contrl__fail(CONTRL_ERR_UNSUPPORTED,
+                            "%s: overlap_env is for contrl_agent_learn_ex (a vec env steps its "
+                            "envs on threads of its own)", fn);
     const uint32_t n = contrl_vec_env_num_envs(venv), O = a->obs_dim, A = a->act_dim;
     if (contrl_vec_env_obs_dim(venv) != O || contrl_vec_env_action_dim(venv) != A)
         return contrl__fail(CONTRL_ERR_INVALID_ARG,

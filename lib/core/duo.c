@@ -30,7 +30,8 @@ struct contrl__duo {
     void *arg;
     bool quit;
     atomic_bool sleeping;   /* set under mu by the worker before it waits */
-    atomic_bool busy;       /* inside contrl__duo_both */
+    atomic_bool busy;       /* inside contrl__duo_both, or a posted job pending */
+    bool pending;           /* contrl__duo_post'ed, not yet waited for (caller's side) */
     _Alignas(64) atomic_uint_fast64_t posted;
     _Alignas(64) atomic_uint_fast64_t finished;
 };
@@ -135,11 +136,42 @@ void contrl__duo_destroy(contrl__duo *d, const contrl_allocator *al)
 {
     if (d == NULL)
         return;
+    contrl__duo_wait(d);
     post(d, NULL, NULL, true);
     pthread_join(d->thread, NULL);
     pthread_cond_destroy(&d->wake);
     pthread_mutex_destroy(&d->mu);
     contrl__free(al, d, sizeof *d);
+}
+
+/* Returns once the worker has finished its last job. */
+static void wait_finished(contrl__duo *d)
+{
+    const uint64_t job = atomic_load_explicit(&d->posted, memory_order_relaxed);
+    while (atomic_load_explicit(&d->finished, memory_order_acquire) != job)
+        spin_while(&d->finished, job - 1, false);
+}
+
+void contrl__duo_post(contrl__duo *d, void (*fn)(void *), void *arg)
+{
+    if (d == NULL) {
+        fn(arg);
+        return;
+    }
+    if (d->pending)
+        wait_finished(d);
+    atomic_store_explicit(&d->busy, true, memory_order_relaxed);
+    d->pending = true;
+    post(d, fn, arg, false);
+}
+
+void contrl__duo_wait(contrl__duo *d)
+{
+    if (d == NULL || !d->pending)
+        return;
+    wait_finished(d);
+    d->pending = false;
+    atomic_store_explicit(&d->busy, false, memory_order_relaxed);
 }
 
 void contrl__duo_both(contrl__duo *d, void (*mine)(void *), void *marg,
@@ -150,12 +182,11 @@ void contrl__duo_both(contrl__duo *d, void (*mine)(void *), void *marg,
         theirs(targ);
         return;
     }
+    contrl__duo_wait(d); /* a job posted earlier finishes first */
     atomic_store_explicit(&d->busy, true, memory_order_relaxed);
     post(d, theirs, targ, false);
-    const uint64_t job = atomic_load_explicit(&d->posted, memory_order_relaxed);
     mine(marg);
-    while (atomic_load_explicit(&d->finished, memory_order_acquire) != job)
-        spin_while(&d->finished, job - 1, false);
+    wait_finished(d);
     atomic_store_explicit(&d->busy, false, memory_order_relaxed);
 }
 

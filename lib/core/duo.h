@@ -25,6 +25,12 @@ void contrl__duo_destroy(contrl__duo *d, const contrl_allocator *al);
 void contrl__duo_both(contrl__duo *d, void (*mine)(void *), void *marg,
                       void (*theirs)(void *), void *targ);
 
+/* Starts fn(arg) on the worker and returns at once (d NULL: runs it here,
+ * now). contrl__duo_wait returns when it is done; contrl__duo_both and the
+ * next post wait for it first. Only one job is pending at a time. */
+void contrl__duo_post(contrl__duo *d, void (*fn)(void *), void *arg);
+void contrl__duo_wait(contrl__duo *d);
+
 /* true if d is not inside contrl__duo_both: a product may then split its
  * rows over both threads (blas.c). Inside a job nothing splits again. */
 bool contrl__duo_idle(const contrl__duo *d);

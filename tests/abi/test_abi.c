@@ -38,6 +38,16 @@ typedef struct buffer_config_v1 {
     uint64_t capacity, seed;
 } buffer_config_v1;
 
+typedef struct learn_config_v1 {
+    size_t size;
+    contrl_env *eval_env;
+    uint64_t eval_interval;
+    uint32_t eval_episodes;
+    uint64_t progress_interval;
+    contrl_progress_fn callback;
+    void *user;
+} learn_config_v1;
+
 /* Each v1 field sits where the current struct has it: v1 is a prefix. */
 #define SAME_FIELD(v1, cur, f)                                                 \
     _Static_assert(offsetof(v1, f) == offsetof(cur, f) &&                      \
@@ -64,6 +74,15 @@ SAME_FIELD(buffer_config_v1, contrl_buffer_config, obs_dim);
 SAME_FIELD(buffer_config_v1, contrl_buffer_config, action_dim);
 SAME_FIELD(buffer_config_v1, contrl_buffer_config, capacity);
 SAME_FIELD(buffer_config_v1, contrl_buffer_config, seed);
+SAME_FIELD(learn_config_v1, contrl_learn_config, size);
+SAME_FIELD(learn_config_v1, contrl_learn_config, eval_env);
+SAME_FIELD(learn_config_v1, contrl_learn_config, eval_interval);
+SAME_FIELD(learn_config_v1, contrl_learn_config, eval_episodes);
+SAME_FIELD(learn_config_v1, contrl_learn_config, progress_interval);
+SAME_FIELD(learn_config_v1, contrl_learn_config, callback);
+SAME_FIELD(learn_config_v1, contrl_learn_config, user);
+_Static_assert(sizeof(learn_config_v1) == CONTRL_LEARN_CONFIG_SIZE_V1,
+               "the published 0.1 size of contrl_learn_config changed");
 _Static_assert(sizeof(net_config_v1) == CONTRL_NET_CONFIG_SIZE_V1,
                "the published v1 size of contrl_net_config changed");
 
@@ -592,6 +611,62 @@ START_TEST(interposed_allocator_records_this_programs_blocks)
 }
 END_TEST
 
+/* A 0.1 caller's contrl_learn_config (without overlap_env) initialises and
+ * trains; the field it lacks keeps its default (off): the same agent as a
+ * current caller with overlap_env 0 gets, bit for bit. */
+static int count_progress(const contrl_progress *p, void *user)
+{
+    (void)p;
+    ++*(int *)user;
+    return 0;
+}
+
+START_TEST(learn_v1_config_trains_without_overlap)
+{
+    learn_config_v1 v;
+    memset(&v, 0xab, sizeof v);
+    ck_assert_int_eq(contrl_learn_config_init((contrl_learn_config *)(void *)&v, sizeof v),
+                     CONTRL_OK);
+    ck_assert_uint_eq(v.size, sizeof v);
+    ck_assert_uint_eq(v.progress_interval, 1000);
+    int calls = 0;
+    v.callback = count_progress;
+    v.user = &calls;
+    v.progress_interval = 100;
+    /* garbage where overlap_env would be: read, it would be refused */
+    learn_config_v1 *old = garbage_tail_copy(&v, sizeof v, sizeof(contrl_learn_config));
+    contrl_learn_config cur = contrl_learn_config_default();
+    cur.progress_interval = 100;
+    contrl_agent *a[2];
+    for (int k = 0; k < 2; k++) {
+        contrl_agent_config c = contrl_agent_config_default(CONTRL_ALGO_TD3);
+        c.obs_dim = 3;
+        c.action_dim = 1;
+        c.hidden[0] = c.hidden[1] = 16;
+        c.batch_size = 16;
+        c.learning_starts = 100;
+        c.seed = 3;
+        ck_assert_int_eq(contrl_td3_create(&c, NULL, &a[k]), CONTRL_OK);
+        contrl_env env;
+        ck_assert_int_eq(contrl_env_make("pendulum", NULL, &env), CONTRL_OK);
+        contrl_status st = contrl_agent_learn_ex(
+            a[k], &env, 300, k == 0 ? (const contrl_learn_config *)(const void *)old : &cur);
+        ck_assert_msg(st == CONTRL_OK, "%s", contrl_last_error());
+        contrl_env_close(&env);
+    }
+    ck_assert_int_eq(calls, 3);
+    ck_assert_uint_eq(contrl_agent_updates(a[0]), contrl_agent_updates(a[1]));
+    const float obs[3] = {0.5f, -0.2f, 0.3f};
+    float x0, x1;
+    ck_assert_int_eq(contrl_agent_act(a[0], obs, &x0, false), CONTRL_OK);
+    ck_assert_int_eq(contrl_agent_act(a[1], obs, &x1, false), CONTRL_OK);
+    ck_assert_int_eq(memcmp(&x0, &x1, sizeof x0), 0);
+    contrl_agent_destroy(a[0]);
+    contrl_agent_destroy(a[1]);
+    free(old);
+}
+END_TEST
+
 static Suite *abi_suite(void)
 {
     Suite *s = suite_create("abi");
@@ -602,6 +677,7 @@ static Suite *abi_suite(void)
     tcase_add_test(tc, net_v1_config_follows_the_environment_like_auto);
     tcase_add_test(tc, adam_v1_config_creates_with_c_allocator_and_keeps_every_field);
     tcase_add_test(tc, buffer_v1_config_creates_with_c_allocator_and_keeps_every_field);
+    tcase_add_test(tc, learn_v1_config_trains_without_overlap);
     tcase_add_loop_test(tc, v1_binary_initialising_its_config_gets_only_its_own_bytes, 0, 3);
     tcase_add_test(tc, newer_binary_initialising_its_config_gets_a_zeroed_tail);
     tcase_add_loop_test(tc, config_smaller_than_v1_is_invalid, OBJ_NET, N_OBJ);

@@ -1322,6 +1322,81 @@ START_TEST(two_threads_give_bit_identical_agents)
 }
 END_TEST
 
+/* overlap_env (contrl_learn_config): the update runs while the env steps
+ * (on the worker with 2 threads) and samples from the transitions stored
+ * before that step. Same agent on 1 and 2 threads, as many updates as
+ * without (learning_starts 500 is above the batch of 64), and not the same
+ * agent as without: the option does something. */
+static contrl_agent *learned_overlap(variant v, uint32_t threads, uint32_t overlap, uint64_t steps)
+{
+    contrl_agent *a = make_agent(v, 37);
+    ck_assert_int_eq(contrl_agent_set_threads(a, threads), CONTRL_OK);
+    contrl_env env = make_pendulum();
+    contrl_learn_config lc = contrl_learn_config_default();
+    ck_assert_uint_eq(lc.overlap_env, 0);
+    lc.overlap_env = overlap;
+    contrl_status st = contrl_agent_learn_ex(a, &env, steps, &lc);
+    ck_assert_msg(st == CONTRL_OK, "%s: %s", variant_names[v], contrl_last_error());
+    contrl_env_close(&env);
+    return a;
+}
+
+START_TEST(overlap_env_gives_the_same_agent_on_one_and_two_threads)
+{
+    const variant v = (variant)_i;
+    contrl_agent *one = learned_overlap(v, 1, 1, 1500), *two = learned_overlap(v, 2, 1, 1500);
+    contrl_agent *plain = learned_overlap(v, 1, 0, 1500);
+    ck_assert_uint_eq(contrl_agent_updates(plain), 1500 - 500 + 1);
+    ck_assert_uint_eq(contrl_agent_updates(one), contrl_agent_updates(plain));
+    ck_assert_uint_eq(contrl_agent_updates(two), contrl_agent_updates(one));
+    ck_assert_uint_eq(contrl_agent_steps(two), 1500);
+    float p1[N_PROBE], p2[N_PROBE], p0[N_PROBE];
+    probe(one, p1);
+    probe(two, p2);
+    probe(plain, p0);
+    ck_assert_msg(memcmp(p1, p2, sizeof p1) == 0, "%s: 1 thread %.9g, 2 threads %.9g",
+                  variant_names[v], (double)p1[0], (double)p2[0]);
+    ck_assert_msg(memcmp(p1, p0, sizeof p1) != 0, "%s: overlap_env changed nothing",
+                  variant_names[v]);
+    contrl_agent_destroy(one);
+    contrl_agent_destroy(two);
+    contrl_agent_destroy(plain);
+}
+END_TEST
+
+/* An env that fails on its 700th step: overlapped (on the worker thread),
+ * learn_ex returns the env's status with the env's message. */
+static contrl_status failing_step(void *user, const float *action, float *next_obs, float *reward,
+                                  bool *terminated, bool *truncated)
+{
+    user_env *u = user;
+    if (u->steps + 1 == 700)
+        return contrl_set_error(CONTRL_ERR_IO, "user env: env step %d failed", 700);
+    return user_step(user, action, next_obs, reward, terminated, truncated);
+}
+
+START_TEST(overlap_env_returns_an_env_failure_on_the_worker_with_its_message)
+{
+    for (uint32_t threads = 1; threads <= 2; threads++) {
+        contrl_agent *a = make_agent(TD3, 5);
+        ck_assert_int_eq(contrl_agent_set_threads(a, threads), CONTRL_OK);
+        user_env u;
+        contrl_env env = user_env_make(&u, OBS, ACT, PEND_LOW, PEND_HIGH);
+        env.step = failing_step;
+        contrl_learn_config lc = contrl_learn_config_default();
+        lc.overlap_env = 1;
+        contrl_clear_error();
+        ck_assert_int_eq(contrl_agent_learn_ex(a, &env, 1000, &lc), CONTRL_ERR_IO);
+        ck_assert_msg(strstr(contrl_last_error(), "env step 700 failed") != NULL, "message: %s",
+                      contrl_last_error());
+        ck_assert_uint_eq(contrl_agent_steps(a), 699);
+        /* the update of step 700 ran beside it: steps 500 to 700 */
+        ck_assert_uint_eq(contrl_agent_updates(a), 201);
+        contrl_agent_destroy(a);
+    }
+}
+END_TEST
+
 START_TEST(set_threads_rejects_null_0_and_3_and_keeps_the_setting)
 {
     contrl_agent *a = make_agent(TD3, 5);
@@ -1596,6 +1671,9 @@ static Suite *agent_suite(void)
     tcase_add_loop_test(det, learning_in_two_calls_equals_learning_in_one, 0, N_VARIANTS);
     tcase_add_loop_test(det, two_threads_give_bit_identical_agents, 0, N_VARIANTS);
     tcase_add_test(det, set_threads_rejects_null_0_and_3_and_keeps_the_setting);
+    tcase_add_loop_test(det, overlap_env_gives_the_same_agent_on_one_and_two_threads, 0,
+                        N_VARIANTS);
+    tcase_add_test(det, overlap_env_returns_an_env_failure_on_the_worker_with_its_message);
     suite_add_tcase(s, det);
     return s;
 }

@@ -260,6 +260,7 @@ static long n_failures;
 
 #define INV CONTRL_ERR_INVALID_ARG
 #define NONF CONTRL_ERR_NONFINITE
+#define UNS CONTRL_ERR_UNSUPPORTED
 static const float DENORM = 1e-40f;
 /* The float values every float input is tried with. */
 static const float BAD_FLOATS[3] = {NAN, INFINITY, -INFINITY};
@@ -1140,6 +1141,9 @@ static void row_agent_learn_evaluate(void)
     lc = contrl_learn_config_default();
     lc.eval_env = &mc;
     BAD(INV, contrl_agent_learn_ex(a, &W.env, 10, &lc));
+    lc = contrl_learn_config_default();
+    lc.overlap_env = 2;
+    BAD(INV, contrl_agent_learn_ex(a, &W.env, 10, &lc));
     double mean, std;
     BAD(INV, contrl_agent_evaluate(NULL, &W.env, 1, 0, &mean, &std));
     BAD(INV, contrl_agent_evaluate(a, NULL, 1, 0, &mean, &std));
@@ -1420,6 +1424,8 @@ static void row_vec_env_use(void)
     GOOD(contrl_vec_env_create(m, 2, NULL, &vm));
     lc = contrl_learn_config_default();
     BAD(INV, contrl_agent_learn_vec(W.agent, vm, 10, &lc));
+    lc.overlap_env = 1;
+    BAD(UNS, contrl_agent_learn_vec(W.agent, v, 10, &lc));
     contrl_vec_env_destroy(vm);
     contrl_vec_env_destroy(v);
 }

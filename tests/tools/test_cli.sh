@@ -293,6 +293,25 @@ if [ $s1 -eq 0 ] && [ $status -eq 0 ] && [ -s "$tmp/upd1/agent.safetensors" ] &&
 else
     not_ok "train_with_update_threads_1_and_2_writes_identical_checkpoints" "status $s1 $status"
 fi
+# --overlap-env: the env steps beside the update (on the worker with 2
+# threads); byte-identical on 1 and 2 threads, and not the plain run's agent.
+run train td3 pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --update-threads 1 --overlap-env --quiet --out "$tmp/ovl1"
+s1=$status
+run train td3 pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --update-threads 2 --overlap-env --quiet --out "$tmp/ovl2"
+s2=$status
+run train td3 pendulum --steps 1200 --learning-starts 300 --hidden 16,16 --eval-every 0 \
+    --update-threads 1 --quiet --out "$tmp/ovl0"
+if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ $status -eq 0 ] && [ -s "$tmp/ovl1/agent.safetensors" ] &&
+   cmp -s "$tmp/ovl1/agent.safetensors" "$tmp/ovl2/agent.safetensors" &&
+   ! cmp -s "$tmp/ovl1/agent.safetensors" "$tmp/ovl0/agent.safetensors"; then
+    ok "train_overlap_env_on_1_and_2_threads_writes_identical_checkpoints"
+else
+    not_ok "train_overlap_env_on_1_and_2_threads_writes_identical_checkpoints" "status $s1 $s2 $status"
+fi
+expect_usage_error "train_overlap_env_with_envs_2_is_a_usage_error" train td3 pendulum --envs 2 --overlap-env --out "$tmp/bad"
+expect_usage_error "train_overlap_env_on_a_goal_task_is_a_usage_error" train td3 pointreach-2 --overlap-env --out "$tmp/bad"
 expect_usage_error "train_update_threads_3_is_a_usage_error" train td3 pendulum --update-threads 3 --out "$tmp/bad"
 expect_usage_error "train_envs_on_a_goal_task_is_a_usage_error" train td3 pointreach-2 --envs 2 --out "$tmp/bad"
 expect_usage_error "train_envs_0_is_a_usage_error" train td3 pendulum --envs 0 --out "$tmp/bad"
