@@ -245,6 +245,21 @@ START_TEST(net_gradients_match_finite_differences_for_every_activation)
 }
 END_TEST
 
+/* ReLU layers of 64 and 128 units (the 64-column code of the bias and
+ * activation passes, forward and backward: one block and two). */
+START_TEST(net_gradients_match_finite_differences_on_64_column_relu_layers)
+{
+    grad_case c = {{4, {2, 64, 128, 2}}, CONTRL_ACT_RELU, CONTRL_ACT_IDENTITY,
+                   CONTRL_KERNELS_AUTO, CONTRL__PATH_AUTO, 3, 71};
+    if (_i == 1) {
+        c.shape = (net_shape){4, {2, 64, 64, 2}};
+        c.out_act = CONTRL_ACT_TANH;
+        c.batch = 9;
+    }
+    check_gradients(&c);
+}
+END_TEST
+
 /* An odd-sized net with each kernel path forced for every product. The
  * matrix-vector code only takes products of at most 4 rows (it falls back
  * to BLIS's small path above that), so MATVEC is tried with batches 1 and 3
@@ -483,7 +498,8 @@ END_TEST
  * BLIS), every activation as the hidden and the output one. */
 START_TEST(net_backward_modes_set_and_none_match_zero_grad_and_add)
 {
-    const net_shape shape = {4, {5, 33, 17, 3}};
+    /* _i 1: ReLU layers of 64 and 128 units take the 64-column code */
+    const net_shape shape = _i == 0 ? (net_shape){4, {5, 33, 17, 3}} : (net_shape){4, {5, 64, 128, 3}};
     contrl_rng rng;
     contrl_rng_seed(&rng, 5);
     float x[64 * 5], dy[64 * 3], dx_a[64 * 5], dx_b[64 * 5];
@@ -530,6 +546,7 @@ END_TEST
 static const net_shape fwd_shapes[] = {
     {4, {3, 40, 4, 2}},
     {4, {3, 70, 33, 2}},  /* widths over one 64-column tile, and 33 > 32 */
+    {4, {3, 64, 128, 2}}, /* ReLU's 64-column code: one and two blocks */
     {3, {5, 7, 3}},
     {2, {6, 3}},
     {10, {4, 5, 3, 6, 4, 5, 3, 6, 5, 2}},
@@ -1259,6 +1276,7 @@ static Suite *net_suite(void)
     TCase *tc = tcase_create("gradients");
     tcase_set_timeout(tc, 60); /* Check's default is 4 s; sanitizers are ~5x slower */
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_for_every_activation, 0, 16);
+    tcase_add_loop_test(tc, net_gradients_match_finite_differences_on_64_column_relu_layers, 0, 2);
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_on_every_forced_path, 0, 4);
     tcase_add_test(tc, net_gradients_match_finite_differences_on_libxsmm_kernels_from_creation);
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_with_every_kernel_set, 0, 5);
@@ -1267,7 +1285,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, net_gradients_accumulate_over_backward_calls);
     tcase_add_test(tc, net_zero_grad_clears_gradients);
     tcase_add_test(tc, net_backward_without_dx_gives_same_parameter_gradients);
-    tcase_add_test(tc, net_backward_modes_set_and_none_match_zero_grad_and_add);
+    tcase_add_loop_test(tc, net_backward_modes_set_and_none_match_zero_grad_and_add, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("forward");
