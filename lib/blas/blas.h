@@ -106,5 +106,6 @@ bool contrl__gemvn_avx512(int64_t m, int64_t n, int64_t k, float alpha, const fl
                           float *c, int64_t rsc);
 /* dst[p * n + j] = src[j * ld + p] for j < n, p < k (AVX2). */
 void contrl__transpose_avx2(int64_t n, int64_t k, const float *src, int64_t ld, float *dst);
+void contrl__transpose_avx512(int64_t n, int64_t k, const float *src, int64_t ld, float *dst);
 
 #endif /* CONTRL_BLAS_H */
