@@ -291,6 +291,10 @@ static size_t layout(contrl_agent *a, unsigned char *base)
     TAKE(a->pi_out, B * P);
     TAKE(a->pi_act, B * A);
     TAKE(a->pi_eps, B * A);
+    TAKE(a->pi_ls, B * A);
+    TAKE(a->pi_std, B * A);
+    TAKE(a->pi_u, B * A);
+    TAKE(a->pi_lj, B * A);
     TAKE(a->logp, B);
     TAKE(a->q_a, B);
     TAKE(a->q_b, B);

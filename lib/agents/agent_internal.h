@@ -65,6 +65,8 @@ struct contrl_agent {
     float *pi_out;                     /* [B, A or 2A] actor output */
     float *pi_act;                     /* [B, A] actions of the policy */
     float *pi_eps;                     /* [B, A] SAC noise */
+    float *pi_ls, *pi_std, *pi_u, *pi_lj; /* [B, A] SAC sample: clamped log std, std, u,
+                                             log(1 - tanh(u)^2) */
     float *logp;                       /* [B] */
     float *q_a, *q_b;                  /* [B] critic outputs */
     float *y;                          /* [B] targets */

@@ -9,6 +9,7 @@
 #include "agent_internal.h"
 #include "duo.h"
 #include "nn.h"
+#include "vmath.h"
 
 static const float LOG2 = 0.69314718055994530942f;
 
@@ -35,33 +36,43 @@ static void fill_sa(const contrl_agent *a, const float *obs, const float *act, u
 }
 
 /* SAC's policy head on raw actor outputs pi_out [n, 2A] (mean, log std):
- * act = tanh(mean + std * eps) with eps ~ N(0, 1) drawn into a->pi_eps, and
- * logp = log pi(act | s) with the tanh correction, computed stably as
- * log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)) (SAC paper, appendix C). */
+ * act = tanh(u), u = mean + std * eps with eps ~ N(0, 1) drawn into
+ * a->pi_eps (row by row, as one draw per element), std = e^(log std
+ * clamped) kept in a->pi_std for the actor step, and
+ * logp = log pi(act | s) = sum over i of log N(eps) - log std
+ * - log(1 - tanh(u)^2), the last term computed stably by
+ * contrl__vtanh_logjac (SAC paper, appendix C). Array passes (lib/core/
+ * vmath.h): libm's scalar expf and log1pf per element were 7% of SAC. */
 static void sac_sample(contrl_agent *a, const float *pi_out, uint32_t n, float *act, float *logp)
 {
     const uint32_t A = a->act_dim;
+    const size_t N = (size_t)n * A;
     const float half_log_2pi = 0.91893853320467274178f;
+    float *restrict ls = a->pi_ls, *restrict u = a->pi_u, *restrict lj = a->pi_lj;
+    const float lo = a->sac.log_std_min, hi = a->sac.log_std_max;
+    for (uint32_t r = 0; r < n; r++)
+        for (uint32_t i = 0; i < A; i++) {
+            const size_t k = (size_t)r * A + i;
+            a->pi_eps[k] = contrl_rng_normal(&a->rng);
+            ls[k] = clampf(pi_out[(size_t)r * 2 * A + A + i], lo, hi);
+        }
+    contrl__vexp(a->pi_std, ls, N);
+    for (uint32_t r = 0; r < n; r++)
+        for (uint32_t i = 0; i < A; i++) {
+            const size_t k = (size_t)r * A + i;
+            u[k] = pi_out[(size_t)r * 2 * A + i] + a->pi_std[k] * a->pi_eps[k];
+        }
+    contrl__vtanh_logjac(act, lj, u, N);
+    if (logp == NULL)
+        return;
     for (uint32_t r = 0; r < n; r++) {
-        const float *mean = pi_out + (size_t)r * 2 * A, *raw = mean + A;
         float lp = 0.0f;
         for (uint32_t i = 0; i < A; i++) {
-            float ls = clampf(raw[i], a->sac.log_std_min, a->sac.log_std_max);
-            float eps = contrl_rng_normal(&a->rng);
-            float u = mean[i] + expf(ls) * eps;
-            a->pi_eps[(size_t)r * A + i] = eps;
-            /* tanh(u) and softplus(-2u) from one exponential, q = e^-2|u|:
-             * tanh|u| = (1 - q) / (1 + q) (absolute error ~1e-7), and
-             * softplus(-2u) = max(-2u, 0) + log1p(q), without overflow:
-             * tanhf's call saved (with its expm1f, 5% of a small SAC run). */
-            const float q = expf(-2.0f * fabsf(u));
-            const float th = (1.0f - q) / (1.0f + q);
-            act[(size_t)r * A + i] = u < 0.0f ? -th : th;
-            const float sp = (u < 0.0f ? -2.0f * u : 0.0f) + log1pf(q);
-            lp += -0.5f * eps * eps - ls - half_log_2pi - 2.0f * (LOG2 - u - sp);
+            const size_t k = (size_t)r * A + i;
+            const float eps = a->pi_eps[k];
+            lp += -0.5f * eps * eps - ls[k] - half_log_2pi - lj[k];
         }
-        if (logp != NULL)
-            logp[r] = lp;
+        logp[r] = lp;
     }
 }
 
@@ -91,9 +102,11 @@ void contrl__agent_policy(contrl_agent *a, const float *obs, uint32_t n, float *
         if (explore) {
             sac_sample(a, a->pi_out, n, act, NULL);
         } else {
+            /* tanh of the means, by the training sample's tanh */
             for (uint32_t r = 0; r < n; r++)
                 for (uint32_t i = 0; i < A; i++)
-                    act[(size_t)r * A + i] = tanhf(a->pi_out[(size_t)r * 2 * A + i]);
+                    a->pi_u[(size_t)r * A + i] = a->pi_out[(size_t)r * 2 * A + i];
+            contrl__vtanh(act, a->pi_u, total);
         }
         return;
     }
@@ -416,8 +429,7 @@ static contrl_status actor_step_sac(contrl_agent *a, bool have_fwd)
             float *d = a->d_pi + (size_t)r * 2 * A;
             d[i] = dl_du;
             bool clamped = raw[i] < a->sac.log_std_min || raw[i] > a->sac.log_std_max;
-            float std = expf(clampf(raw[i], a->sac.log_std_min, a->sac.log_std_max));
-            d[A + i] = clamped ? 0.0f : -alpha / (float)B + dl_du * std * a->pi_eps[k];
+            d[A + i] = clamped ? 0.0f : -alpha / (float)B + dl_du * a->pi_std[k] * a->pi_eps[k];
         }
     contrl__net_backward_mode(a->actor, a->d_pi, NULL, CONTRL__GRADS_SET);
     contrl_status st = step_net(a->actor_opt, a->actor, NULL, 0.0f);
