@@ -204,16 +204,11 @@ contrl_status contrl_buffer_sample(contrl_buffer *buf, uint32_t batch, float *ob
 
     /* Nothing can fail from here on, so the RNG advances only on success. */
     size_t od = buf->obs_dim, ad = buf->action_dim;
-    /* contrl_rng_below's rejection bound, computed once per batch (the
-     * same draws); rows copied by plain loops: they are a few floats, and
-     * three memcpy calls per row cost more than the copying. */
-    const uint64_t n = buf->size, limit = UINT64_MAX - UINT64_MAX % n;
+    /* contrl_rng_below's draws, inline; rows copied by plain loops: they
+     * are a few floats, and three memcpy calls per row cost more than the
+     * copying. */
     for (size_t b = 0; b < batch; b++) {
-        uint64_t x;
-        do
-            x = contrl__rng_next(&buf->rng);
-        while (x >= limit);
-        size_t slot = slot_of(buf, x % n);
+        size_t slot = slot_of(buf, contrl__rng_below(&buf->rng, buf->size));
         const float *restrict row = buf->rows + slot * buf->stride;
         unsigned f = buf->flags[slot];
         float *restrict o = obs + b * od, *restrict a = action + b * ad,

@@ -46,13 +46,7 @@ uint64_t contrl_rng_below(contrl_rng *rng, uint64_t n)
                      rng == NULL ? "rng is NULL" : "n is 0");
         return 0;
     }
-    /* Rejection: draw from the largest multiple of n below 2^64. */
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do
-        x = contrl__rng_next(rng);
-    while (x >= limit);
-    return x % n;
+    return contrl__rng_below(rng, n);
 }
 
 float contrl_rng_normal(contrl_rng *rng)
