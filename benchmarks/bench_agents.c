@@ -11,9 +11,16 @@
  *     of the learn call (no evaluation inside it) and median final
  *     10-episode evaluation return.
  *
- * usage: bench_agents [quality|throughput|rltools [td3|sac|all] [seeds] [threads]]
+ *  4. (split) What splitting work over an agent's worker thread costs: a
+ *     4-64-64-1 critic's predict at batch 100 on one thread, split by rows
+ *     over two (each half on a net built for its row count), with the
+ *     weights read-only or rewritten by the calling thread before each
+ *     predict (as after an Adam step), and the worker's empty round trip.
+ *
+ * usage: bench_agents [quality|throughput|split|rltools [td3|sac|all] [seeds] [threads]]
  *        (quality and throughput by default) */
 #include "bench_common.h"
+#include "duo.h"
 
 static contrl_agent *make(contrl_algo algo, bool v1, const contrl_env *env, uint32_t hidden,
                           uint32_t batch, uint64_t seed)
@@ -271,6 +278,116 @@ static void rltools(const char *which, int seeds, uint32_t threads)
     contrl_env_close(&eval);
 }
 
+/* ---- 4. the cost of a split ---------------------------------------------- */
+
+typedef struct split_job {
+    contrl_net *net;
+    const float *x;
+    float *y;
+    uint32_t rows;
+} split_job;
+
+static void split_run(void *p)
+{
+    split_job *j = p;
+    contrl_net_predict(j->net, j->x, j->rows, j->y);
+}
+
+static void split_nop(void *p)
+{
+    (void)p;
+}
+
+static contrl_net *split_net(uint32_t rows)
+{
+    contrl_net_config c = contrl_net_config_default();
+    c.in = 4;
+    c.hidden[0] = c.hidden[1] = 64;
+    c.out = 1;
+    c.hidden_act = CONTRL_ACT_RELU;
+    c.max_batch = rows;
+    c.seed = 7;
+    contrl_net *n = NULL;
+    if (contrl_net_create(&c, &n) != CONTRL_OK) {
+        fprintf(stderr, "split: %s\n", contrl_last_error());
+        exit(1);
+    }
+    return n;
+}
+
+enum { SPLIT_B = 100, SPLIT_HALF = 56 };
+
+typedef struct split_case {
+    contrl__duo *duo;
+    contrl_net *whole, *lo, *hi;
+    const float *w;
+    size_t np;
+    const float *x;
+    float *y;
+    bool two, rewrite;
+} split_case;
+
+static void split_once(const split_case *k)
+{
+    if (k->rewrite) { /* this thread writes the weights, as Adam would */
+        contrl_net_set_params(k->whole, k->w, k->np);
+        contrl_net_set_params(k->lo, k->w, k->np);
+        contrl_net_set_params(k->hi, k->w, k->np);
+    }
+    if (k->two) {
+        split_job a = {k->lo, k->x, k->y, SPLIT_HALF};
+        split_job b = {k->hi, k->x + SPLIT_HALF * 4, k->y + SPLIT_HALF, SPLIT_B - SPLIT_HALF};
+        contrl__duo_both(k->duo, split_run, &a, split_run, &b);
+    } else {
+        contrl_net_predict(k->whole, k->x, SPLIT_B, k->y);
+    }
+}
+
+static void split(void)
+{
+    contrl_allocator al = {0};
+    contrl__duo *d = NULL;
+    if (contrl__duo_create(&al, &d, "bench_agents") != CONTRL_OK) {
+        fprintf(stderr, "split: %s\n", contrl_last_error());
+        return;
+    }
+    split_case k = {d, split_net(SPLIT_B), split_net(SPLIT_HALF), split_net(SPLIT_B - SPLIT_HALF),
+                    NULL, 0, NULL, NULL, false, false};
+    k.np = contrl_net_param_count(k.whole);
+    float *w = malloc(k.np * sizeof(float));
+    static float x[SPLIT_B * 4], y[SPLIT_B];
+    for (int i = 0; i < SPLIT_B * 4; i++)
+        x[i] = 0.1f * (float)(i % 7) - 0.3f;
+    memcpy(w, contrl_net_params(k.whole), k.np * sizeof(float));
+    k.w = w;
+    k.x = x;
+    k.y = y;
+    static const char *const names[4] = {
+        "one thread, weights unchanged",
+        "split in two, weights unchanged (in both caches)",
+        "one thread, weights rewritten here before each",
+        "split in two, weights rewritten here before each",
+    };
+    printf("\nSplitting a 4-64-64-1 predict at batch 100 over the agent's worker (rows 0-55 "
+           "here, 56-99 there)\n");
+    printf("%-58s %10s\n", "case", "us/predict");
+    for (int c = 0; c < 4; c++) {
+        k.two = c & 1;
+        k.rewrite = c >> 1;
+        double t;
+        TIME_IT(t, 0.2, split_once(&k));
+        printf("%-58s %10.2f\n", names[c], t * 1e6);
+    }
+    double rt;
+    TIME_IT(rt, 0.2, contrl__duo_both(d, split_nop, NULL, split_nop, NULL));
+    printf("%-58s %10.3f\n", "the worker's empty round trip (post, run nothing, finish)", rt * 1e6);
+    free(w);
+    contrl_net_destroy(k.whole);
+    contrl_net_destroy(k.lo);
+    contrl_net_destroy(k.hi);
+    contrl__duo_destroy(d, &al);
+}
+
 int main(int argc, char **argv)
 {
     print_kernels();
@@ -282,6 +399,10 @@ int main(int argc, char **argv)
             seeds = 5;
         uint32_t threads = argc > 4 ? (uint32_t)atoi(argv[4]) : 1;
         rltools(which, seeds, threads);
+        return 0;
+    }
+    if (strcmp(what, "split") == 0) {
+        split();
         return 0;
     }
     if (strcmp(what, "quality") == 0 || strcmp(what, "all") == 0)
