@@ -17,9 +17,8 @@
 #include <string.h>
 
 #include "bench_common.h"
-#include "vmath.h"
+#include "../tests/support/vmath_ref.h"
 
-static const char *const path_names[CONTRL__VMATH_N_PATHS] = {"scalar", "avx2", "avx512"};
 
 /* ---- speed --------------------------------------------------------------- */
 
@@ -127,53 +126,6 @@ static int speed(void)
 
 /* ---- accuracy over every float ------------------------------------------- */
 
-static float bits_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-/* |y - ref| in units of the last place of ref (2^-149 below FLT_MIN; a
- * result beyond FLT_MAX counts as 2^128); 0 if y is ref rounded (zeros,
- * infinities), 1e9 for a NaN or infinity where ref has none. */
-static double ulp_error(float y, double ref)
-{
-    if (isnan(ref))
-        return isnan(y) ? 0.0 : 1e9;
-    if ((float)ref == y)
-        return 0.0;
-    if (isnan(y) || isinf(y))
-        return 1e9;
-    if (fabs(ref) > FLT_MAX)
-        ref = copysign(0x1p128, ref);
-    int e;
-    frexp(fabs(ref), &e);
-    double ulp = fabs(ref) < FLT_MIN ? 0x1p-149 : ldexp(1.0, e - 24);
-    return fabs((double)y - ref) / ulp;
-}
-
-/* log(1 - tanh^2 a) in double, accurate also where it is tiny. */
-static double ref_logjac(double u)
-{
-    double a = fabs(u);
-    if (isnan(u))
-        return NAN;
-    if (a < 1.0) {
-        double sh = sinh(a / 2.0);
-        return -2.0 * log1p(2.0 * sh * sh); /* cosh a = 1 + 2 sinh^2(a/2) */
-    }
-    double r = 2.0 * (log(2.0) - a - log1p(exp(-2.0 * a)));
-    return r < -FLT_MAX && !isinf(u) ? -FLT_MAX : r; /* the documented floor */
-}
-
 typedef struct worst {
     double err;
     float at;
@@ -187,22 +139,9 @@ static void note(worst *w, double err, float x)
     }
 }
 
-enum { CHUNK = 4096, N_OUT = 5 };
-
-/* The five outputs of every function for x[0..n) on path p. */
-static void outputs(contrl__vmath_path p, const float *x, size_t n, float o[N_OUT][CHUNK])
-{
-    contrl__vexp_path(p, o[0], x, n);
-    contrl__vtanh_path(p, o[1], x, n);
-    contrl__vtanh_logjac_path(p, o[2], o[3], x, n);
-    contrl__vlog1p_path(p, o[4], x, n);
-}
-
 static int ulp(uint32_t step)
 {
     static float x[CHUNK], best[N_OUT][CHUNK], other[N_OUT][CHUNK];
-    static const char *const out_names[N_OUT] = {"exp", "tanh", "tanh_logjac th", "tanh_logjac lj",
-                                                  "log1p"};
     const contrl__vmath_path chosen = contrl__vmath_path_auto();
     worst w[N_OUT] = {{0}};
     double lj_abs = 0.0; /* largest absolute error of lj where |lj| < 1 */
@@ -211,22 +150,22 @@ static int ulp(uint32_t step)
         size_t n = 0;
         for (; n < CHUNK && base < (1ull << 32); n++, base += step)
             x[n] = bits_float((uint32_t)base);
-        outputs(chosen, x, n, best);
+        vmath_outputs(chosen, x, n, best);
         for (size_t i = 0; i < n; i++) {
             const double xd = x[i];
-            note(&w[0], ulp_error(best[0][i], exp(xd)), x[i]);
-            note(&w[1], ulp_error(best[1][i], tanh(xd)), x[i]);
-            note(&w[2], ulp_error(best[2][i], tanh(xd)), x[i]);
+            note(&w[OUT_EXP], ulp_error(best[OUT_EXP][i], exp(xd)), x[i]);
+            note(&w[OUT_TANH], ulp_error(best[OUT_TANH][i], tanh(xd)), x[i]);
+            note(&w[OUT_TH], ulp_error(best[OUT_TH][i], tanh(xd)), x[i]);
             const double lj = ref_logjac(xd);
-            note(&w[3], ulp_error(best[3][i], lj), x[i]);
-            if (fabs(lj) < 1.0 && fabs(best[3][i] - lj) > lj_abs)
-                lj_abs = fabs(best[3][i] - lj);
-            note(&w[4], ulp_error(best[4][i], xd < -1.0 ? NAN : log1p(xd)), x[i]);
+            note(&w[OUT_LJ], ulp_error(best[OUT_LJ][i], lj), x[i]);
+            if (fabs(lj) < 1.0 && fabs(best[OUT_LJ][i] - lj) > lj_abs)
+                lj_abs = fabs(best[OUT_LJ][i] - lj);
+            note(&w[OUT_LOG1P], ulp_error(best[OUT_LOG1P][i], xd < -1.0 ? NAN : log1p(xd)), x[i]);
         }
         for (int p = 0; p < CONTRL__VMATH_N_PATHS; p++) {
             if (p == (int)chosen || !contrl__vmath_path_supported((contrl__vmath_path)p))
                 continue;
-            outputs((contrl__vmath_path)p, x, n, other);
+            vmath_outputs((contrl__vmath_path)p, x, n, other);
             for (int o = 0; o < N_OUT; o++)
                 for (size_t i = 0; i < n; i++)
                     mismatches[p] += float_bits(other[o][i]) != float_bits(best[o][i]);

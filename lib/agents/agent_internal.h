@@ -86,6 +86,15 @@ struct contrl_agent {
 
 /* update.c */
 contrl_status contrl__agent_update_step(contrl_agent *a);
+
+/* The learn loops' rule: after `steps` observed transitions, a round of
+ * gradient steps is due (past learning_starts, on every train_freq-th
+ * step, with a batch's worth stored). */
+static inline bool contrl__agent_update_due(const contrl_agent *a, uint64_t steps)
+{
+    return steps >= a->cfg.learning_starts && steps % a->cfg.train_freq == 0 &&
+           contrl_buffer_size(a->buffer) >= a->batch;
+}
 /* Policy outputs for n rows of obs into actions [n, A] in [-1, 1]. With
  * explore: TD3/DDPG noise or SAC sampling (advances the RNG and OU state).
  * Uses predict (no cache change). */

@@ -207,10 +207,7 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
         /* overlap_env: this step's update (learn_ex's rule, counted as if
          * this transition were stored) runs while the env steps, on the
          * transitions stored before it */
-        const uint64_t after = a->steps + 1;
-        const bool overlapped = cfg.overlap_env && after >= a->cfg.learning_starts &&
-                                after % a->cfg.train_freq == 0 &&
-                                contrl_buffer_size(a->buffer) >= a->batch;
+        const bool overlapped = cfg.overlap_env && contrl__agent_update_due(a, a->steps + 1);
         if (overlapped) {
             env_job job = {env, action, next_obs, &reward, &term, &trunc, CONTRL_OK, ""};
             contrl__duo_post(a->duo, run_env_step, &job);
@@ -234,8 +231,7 @@ contrl_status contrl_agent_learn_ex(contrl_agent *a, contrl_env *env, uint64_t s
         } else {
             memcpy(obs, next_obs, O * sizeof(float));
         }
-        if (!cfg.overlap_env && a->steps >= a->cfg.learning_starts &&
-            contrl_buffer_size(a->buffer) >= a->batch && a->steps % a->cfg.train_freq == 0) {
+        if (!cfg.overlap_env && contrl__agent_update_due(a, a->steps)) {
             if ((st = contrl_agent_update(a, a->cfg.gradient_steps, NULL)) != CONTRL_OK)
                 return st;
         }

@@ -146,8 +146,7 @@ contrl_status contrl_agent_learn_vec(contrl_agent *a, contrl_vec_env *venv, uint
                 memset(s->noise + (size_t)i * A, 0, A * sizeof(float));
             }
             /* learn_ex's rule, as if this transition were a single step */
-            if (a->steps >= a->cfg.learning_starts && contrl_buffer_size(a->buffer) >= a->batch &&
-                a->steps % a->cfg.train_freq == 0)
+            if (contrl__agent_update_due(a, a->steps))
                 rounds++;
         }
         for (uint64_t r = 0; r < rounds; r++)

@@ -155,7 +155,6 @@ static contrl_status regress_grad_into(contrl_agent *a, contrl_net *net, const f
                                        const float *y, float wd, float *q, float *dq,
                                        float *loss_out, float *mean_out);
 static contrl_status step_net(contrl_adam *opt, contrl_net *net, contrl_net *target, float tau);
-static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau);
 
 /* ---- the twin critics' work, one job per critic ---------------------------
  * With a worker thread (contrl_agent_set_threads) critic 0's job runs on the
@@ -178,7 +177,7 @@ typedef struct critic_job {
     uint32_t k;
     enum job_kind kind;
     bool actor_fwd;      /* JOB_ADAM: also contrl_net_forward(actor, b_obs) */
-    bool soft;           /* JOB_ADAM: also soft_update(q_target[k], q[k]) */
+    bool soft;           /* JOB_ADAM: q_target[k] follows q[k] in the same pass */
     contrl_status st;
     float loss, mean;
     char msg[400];
@@ -338,11 +337,6 @@ static contrl_status regress_grad(contrl_agent *a, contrl_net *net, const float 
                                   float wd, float *loss_out, float *mean_out)
 {
     return regress_grad_into(a, net, x, y, wd, a->q_a, a->dq, loss_out, mean_out);
-}
-
-static contrl_status soft_update(contrl_net *target, const contrl_net *src, float tau)
-{
-    return target != NULL ? contrl_net_soft_update(target, src, tau) : CONTRL_OK;
 }
 
 /* Adam step whose failure message names the agent call; with a target
@@ -639,7 +633,7 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
             return st; /* the target actor moved with its Adam step */
         if (a->n_critics == 2)
             return CONTRL_OK; /* their targets moved with their Adam steps */
-        return soft_update(a->q_target[0], a->q[0], tau);
+        return contrl_net_soft_update(a->q_target[0], a->q[0], tau); /* DDPG */
     case CONTRL_ALGO_SAC:
         if ((st = actor_step_sac(a, have_fwd)) != CONTRL_OK)
             return st;

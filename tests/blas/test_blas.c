@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/float_bits.h"
 #include "blas.h"
 #include "contrl/contrl.h"
 
@@ -45,20 +46,6 @@ static contrl__blas *blas_alloc(void)
     contrl__blas *b = aligned_alloc(64, size);
     ck_assert_ptr_nonnull(b);
     return b;
-}
-
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float bits_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
 }
 
 /* A quiet NaN with a payload nothing computes: padding must keep exactly it. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmath.h"
+#include "../support/vmath_ref.h"
 
 /* Sanitizers slow the library, not libm: sweep more sparsely under them. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -34,38 +34,6 @@
             ck_abort_msg(__VA_ARGS__);                                         \
     } while (0)
 
-static const char *const path_names[CONTRL__VMATH_N_PATHS] = {"scalar", "avx2", "avx512"};
-
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float bits_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-/* ---- the five outputs of the four functions ------------------------------ */
-
-enum { OUT_EXP, OUT_TANH, OUT_TH, OUT_LJ, OUT_LOG1P, N_OUT };
-static const char *const out_names[N_OUT] = {"exp", "tanh", "tanh_logjac th", "tanh_logjac lj",
-                                              "log1p"};
-
-enum { CHUNK = 4096 };
-
-static void outputs(contrl__vmath_path p, const float *x, size_t n, float o[N_OUT][CHUNK])
-{
-    contrl__vexp_path(p, o[OUT_EXP], x, n);
-    contrl__vtanh_path(p, o[OUT_TANH], x, n);
-    contrl__vtanh_logjac_path(p, o[OUT_TH], o[OUT_LJ], x, n);
-    contrl__vlog1p_path(p, o[OUT_LOG1P], x, n);
-}
-
 /* Every path this CPU runs but the scalar one. */
 static int simd_paths(contrl__vmath_path out[CONTRL__VMATH_N_PATHS])
 {
@@ -82,9 +50,9 @@ static void assert_paths_match_scalar(const float *x, size_t n)
     static float ref[N_OUT][CHUNK], got[N_OUT][CHUNK];
     contrl__vmath_path paths[CONTRL__VMATH_N_PATHS];
     int np = simd_paths(paths);
-    outputs(CONTRL__VMATH_SCALAR, x, n, ref);
+    vmath_outputs(CONTRL__VMATH_SCALAR, x, n, ref);
     for (int k = 0; k < np; k++) {
-        outputs(paths[k], x, n, got);
+        vmath_outputs(paths[k], x, n, got);
         for (int o = 0; o < N_OUT; o++)
             for (size_t i = 0; i < n; i++)
                 if (float_bits(got[o][i]) != float_bits(ref[o][i]))
@@ -287,44 +255,10 @@ END_TEST
 
 /* ---- accuracy ------------------------------------------------------------- */
 
-/* |y - ref| in units of the last place of ref (2^-149 below FLT_MIN; a
- * result beyond FLT_MAX counts as 2^128); 0 if y is ref rounded (zeros,
- * infinities), 1e9 for a NaN or infinity where ref has none. */
-static double ulp_error(float y, double ref)
-{
-    if (isnan(ref))
-        return isnan(y) ? 0.0 : 1e9;
-    if ((float)ref == y)
-        return 0.0;
-    if (isnan(y) || isinf(y))
-        return 1e9;
-    if (fabs(ref) > FLT_MAX)
-        ref = copysign(0x1p128, ref);
-    int e;
-    frexp(fabs(ref), &e);
-    double ulp = fabs(ref) < FLT_MIN ? 0x1p-149 : ldexp(1.0, e - 24);
-    return fabs((double)y - ref) / ulp;
-}
-
 /* The brief's tolerance for lj: 2e-6 absolute + 4 ulp of ref (ref != 0). */
 static double lj_tolerance(double ref)
 {
     return 2e-6 + 4.0 * ldexp(1.0, ilogb(ref) - 23);
-}
-
-/* log(1 - tanh^2 u) in double, accurate also where it is tiny; -FLT_MAX
- * below -FLT_MAX for finite u, as documented. */
-static double ref_logjac(double u)
-{
-    double a = fabs(u);
-    if (isnan(u))
-        return NAN;
-    if (a < 1.0) {
-        double sh = sinh(a / 2.0);
-        return -2.0 * log1p(2.0 * sh * sh); /* cosh a = 1 + 2 sinh^2(a/2) */
-    }
-    double r = 2.0 * (log(2.0) - a - log1p(exp(-2.0 * a)));
-    return r < -FLT_MAX && !isinf(u) ? -FLT_MAX : r;
 }
 
 typedef struct errors {
@@ -345,7 +279,7 @@ static void error_chunk(const float *x, size_t n, void *ctx)
 {
     static float got[N_OUT][CHUNK];
     errors *e = ctx;
-    outputs(contrl__vmath_path_auto(), x, n, got);
+    vmath_outputs(contrl__vmath_path_auto(), x, n, got);
     for (size_t i = 0; i < n; i++) {
         const double xd = x[i];
         note(e, OUT_EXP, ulp_error(got[OUT_EXP][i], exp(xd)), x[i]);
