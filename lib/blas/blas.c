@@ -37,19 +37,22 @@ typedef struct kernel_set {
     int xsmm_level;               /* libxsmm JIT level it takes (2 AVX-512, 1 AVX2), 0 never */
     const char *description_xsmm; /* description when libxsmm is used */
     bool gemv1;                   /* libcontrl's AVX-512 code for one-column products */
+    bool own_mm;                  /* libcontrl's AVX-512 products (mm.c) for small ones */
 } kernel_set;
 
 static const kernel_set sets[N_SETS] = {
     [CONTRL_KERNELS_SKX] = {"skx",
-                            "BLIS skx (AVX-512) for large products, BLIS zen3 sup for "
-                            "small or skinny ones, libcontrl AVX-512 code for 1-4 rows "
-                            "and for one-column products",
+                            "libcontrl AVX-512 code for small products (fused with their "
+                            "bias and activation), for 1-4 rows and for one-column "
+                            "products, BLIS skx (AVX-512) for large products, BLIS zen3 "
+                            "sup for the other small ones",
                             1, 1, bli_cntx_init_skx, bli_cntx_init_zen3,
                             contrl__matvec_avx512, 2,
-                            "libxsmm JIT (AVX-512) for small products of 5 or more rows, "
-                            "BLIS skx (AVX-512) for large products, BLIS zen3 sup for the "
-                            "other small ones, libcontrl AVX-512 code for 1-4 rows and for "
-                            "one-column products", true},
+                            "libcontrl AVX-512 code for small products (fused with their "
+                            "bias and activation; libxsmm's arithmetic), for 1-4 rows and "
+                            "for one-column products, BLIS skx (AVX-512) for large "
+                            "products, BLIS zen3 sup for the other small ones; libxsmm "
+                            "JIT (AVX-512) where a benchmark asks for it", true, true},
     [CONTRL_KERNELS_ZEN3] = {"zen3",
                              "BLIS zen3 (AVX2, with its sup path) for every product, "
                              "libcontrl AVX2 code for 1-4 rows",
@@ -117,6 +120,7 @@ struct contrl__blas {
     contrl__gemm_path path;
     bool xsmm;       /* libxsmm for the small products it has a kernel for */
     bool xsmm_any_shape; /* benchmarks: libxsmm whatever the shape rule says */
+    bool own;        /* libcontrl's AVX-512 products (mm.c) for the small ones */
     bool preparing;  /* between contrl__blas_prepare(b, true) and (b, false) */
     uint32_t n_xsmm;
     uint64_t xsmm_dispatches; /* libxsmm dispatch (JIT or registry) calls made */
@@ -124,6 +128,7 @@ struct contrl__blas {
     size_t ws_len;
     contrl__duo *duo; /* second thread for large products, NULL if none */
     uint64_t splits;  /* products split over it */
+    uint64_t own_runs; /* products run on libcontrl's own code (mm.c) */
     xsmm_entry xsmm_kernels[XSMM_CACHE];
     rntm_t rntm;
 };
@@ -195,6 +200,7 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->path = CONTRL__PATH_AUTO;
     b->xsmm = xsmm_wanted(b->set);
     b->xsmm_any_shape = false;
+    b->own = b->set->own_mm;
     b->preparing = false;
     b->n_xsmm = 0;
     b->xsmm_dispatches = 0;
@@ -202,6 +208,7 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->ws_len = 0;
     b->duo = NULL;
     b->splits = 0;
+    b->own_runs = 0;
     bli_rntm_init(&b->rntm);
     bli_rntm_set_num_threads(1, &b->rntm);
     return CONTRL_OK;
@@ -220,6 +227,21 @@ void contrl__gemm_path_set(contrl__blas *b, contrl__gemm_path path)
 bool contrl__blas_uses_xsmm(const contrl__blas *b)
 {
     return b->xsmm;
+}
+
+void contrl__blas_set_own(contrl__blas *b, bool on)
+{
+    b->own = on && b->set->own_mm;
+}
+
+bool contrl__blas_uses_own(const contrl__blas *b)
+{
+    return b->own;
+}
+
+uint64_t contrl__blas_own_runs(const contrl__blas *b)
+{
+    return b->own_runs;
 }
 
 void contrl__blas_set_xsmm(contrl__blas *b, int mode)
@@ -306,6 +328,14 @@ static bool xsmm_shape(int64_t m, int64_t n, int64_t k)
     return n >= 2 && m <= 1024 && n <= 1024 && k <= 1024;
 }
 
+/* ws[p, j] = B[p, j], row-major [k, n], from a B with unit row stride */
+static void copy_transposed(contrl__blas *b, int64_t n, int64_t k, const float *bm, int64_t csb)
+{
+    if (b->set->needs_avx512f) /* 16x16 blocks: Ant's 256-wide copies were 2.7% of its run */
+        contrl__transpose_avx512(n, k, bm, csb, b->ws);
+    else
+        contrl__transpose_avx2(n, k, bm, csb, b->ws);
+}
 /* Row-major C[m,n] = A B + beta C is column-major C^T = B^T A^T: libxsmm's
  * M, N, K are our n, m, k, its A is our B and its B our A. Our B must have a
  * unit column stride (else it is first copied, transposed, into the
@@ -376,14 +406,6 @@ static void xsmm_cache(contrl__blas *b, int64_t m, int64_t n, int64_t k, float a
         b->xsmm_kernels[b->n_xsmm++] = key;
 }
 
-/* ws[p, j] = B[p, j], row-major [k, n], from a B with unit row stride */
-static void copy_transposed(contrl__blas *b, int64_t n, int64_t k, const float *bm, int64_t csb)
-{
-    if (b->set->needs_avx512f) /* 16x16 blocks: Ant's 256-wide copies were 2.7% of its run */
-        contrl__transpose_avx512(n, k, bm, csb, b->ws);
-    else
-        contrl__transpose_avx2(n, k, bm, csb, b->ws);
-}
 #endif
 
 static bool xsmm_gemm(contrl__blas *b, bool dispatch, int64_t m, int64_t n, int64_t k,
@@ -477,6 +499,109 @@ static bool xsmm_split(contrl__blas *b, int64_t m, int64_t n, int64_t k, float a
     return true;
 }
 #endif
+/* ---- libcontrl's own AVX-512 products (mm.c) ------------------------------
+ * They take the products libxsmm would (the shape rule, m > 4, a unit
+ * column stride for C, B row-major or copied transposed like libxsmm's,
+ * alpha 1, beta 0 or 1) with libxsmm's arithmetic, so the results are the
+ * same bits with or without libxsmm built in. A product of at least
+ * SPLIT_FLOPS is split by rows over an idle worker, as for libxsmm; an
+ * epilogue that sums columns in row order is then declined (false) and the
+ * caller runs the product and its own pass. */
+typedef struct own_job {
+    int64_t m, n, k;
+    const float *a;
+    int64_t rsa, csa;
+    const float *bm;
+    int64_t ldb;
+    bool accumulate;
+    float *c;
+    int64_t ldc;
+    const contrl__mm_epi *epi;
+} own_job;
+
+static void run_own(void *p)
+{
+    const own_job *j = p;
+    contrl__mm_avx512(j->m, j->n, j->k, j->a, j->rsa, j->csa, j->bm, j->ldb, j->accumulate, j->c,
+                      j->ldc, j->epi);
+}
+
+static bool own_gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t rsa, int64_t csa, const float *bm, int64_t rsb,
+                     int64_t csb, float beta, float *c, int64_t rsc, int64_t csc,
+                     const contrl__mm_epi *epi)
+{
+    if (!b->own || b->xsmm_any_shape || b->path != CONTRL__PATH_AUTO || m <= CONTRL__MATVEC_MAX_M ||
+        !xsmm_shape(m, n, k) || alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || csc != 1 ||
+        rsc < n || k == 0)
+        return false;
+    if (!(csa == 1 || rsa == 1))
+        return false;
+    /* Without an epilogue libxsmm, where built in, keeps the products: its
+     * fully unrolled kernels ran 0-35% faster on RL shapes (k of 3 or 4 and
+     * a few columns most; 64-wide ones at par). With one, the saved pass
+     * pays for that where the columns fill whole vectors, and from 32
+     * columns libxsmm's arithmetic is ours (below that, and on a partial
+     * last vector, its kernels keep several partial sums per element). */
+    if (epi == NULL ? b->xsmm : n % 16 != 0 || n < 32)
+        return false;
+    bool copy_b = false;
+    if (csb == 1 && rsb >= n)
+        copy_b = false;
+    else if (rsb == 1 && (uint64_t)(n * k) <= b->ws_len)
+        copy_b = true;
+    else
+        return false;
+#if CONTRL_HAVE_XSMM
+    /* libxsmm's kernels for the same product all the same, so that turning
+     * this code off (contrl__blas_set_own) falls back to them, not BLIS */
+    if (b->preparing && b->xsmm) {
+        xsmm_cache(b, m, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+        if (split_size(m, n, k)) {
+            const int64_t m0 = split_rows(m);
+            xsmm_cache(b, m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+            xsmm_cache(b, m - m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+        }
+    }
+#endif
+    const bool split = b->duo != NULL && !b->preparing && split_size(m, n, k) &&
+                       contrl__duo_idle(b->duo);
+    if (split && epi != NULL && epi->kind == CONTRL__EPI_RELU_MASK_SUM)
+        return false;
+    const float *src = bm;
+    int64_t ldb = rsb;
+    if (copy_b) {
+        copy_transposed(b, n, k, bm, csb);
+        src = b->ws;
+        ldb = n;
+    }
+    own_job j = {m, n, k, a, rsa, csa, src, ldb, beta != 0.0f, c, rsc, epi};
+    b->own_runs++;
+    if (!split) {
+        run_own(&j);
+        return true;
+    }
+    const int64_t m0 = split_rows(m);
+    own_job h = j;
+    j.m = m0;
+    h.m = m - m0;
+    h.a = a + m0 * rsa;
+    h.c = c + m0 * rsc;
+    contrl__duo_both(b->duo, run_own, &j, run_own, &h);
+    b->splits++;
+    return true;
+}
+
+bool contrl__gemm_epi(contrl__blas *b, int64_t m, int64_t n, int64_t k, const float *a,
+                      int64_t rsa, int64_t csa, const float *bm, int64_t rsb, int64_t csb,
+                      float beta, float *c, int64_t rsc, const contrl__mm_epi *epi)
+{
+    /* up to 4 columns: contrl__gemm's one-column and few-column code */
+    if (b->set->gemv1 && n <= 4)
+        return false;
+    return own_gemm(b, m, n, k, 1.0f, a, rsa, csa, bm, rsb, csb, beta, c, rsc, 1, epi);
+}
+
 void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t rsa, int64_t csa,
                   const float *bm, int64_t rsb, int64_t csb, float beta,
@@ -498,6 +623,9 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
     if (path == CONTRL__PATH_AUTO && n >= 2 && n <= 4 && !matvec_ok && b->set->gemv1 &&
         csb == 1 && csc == 1 &&
         contrl__gemvn_avx512(m, n, k, alpha, a, rsa, csa, bm, rsb, beta, c, rsc))
+        return;
+    if (path == CONTRL__PATH_AUTO && !matvec_ok &&
+        own_gemm(b, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc, NULL))
         return;
     if (path == CONTRL__PATH_AUTO && b->xsmm && !matvec_ok &&
         (b->xsmm_any_shape || xsmm_shape(m, n, k))) {

@@ -12,6 +12,30 @@
 
 #include "internal.h"
 
+/* libcontrl's own AVX-512 products (mm.c): C[m,n] = A[m,k] B[k,n], plus C
+ * when `accumulate`, B and C row-major with row strides ldb and ldc, A with
+ * strides rsa, csa of which one is 1; the same arithmetic as libxsmm's kernels. The epilogue
+ * finishes each tile in registers (NULL: none):
+ *   BIAS            C = A B + bias (bias: n floats)
+ *   BIAS_RELU       C = max(A B + bias, 0), as z > 0 ? z : 0
+ *   RELU_MASK_SUM   C = mask > 0 ? A B : 0 (mask m x n, row stride ldm), and
+ *                   the column sums of that C in row order stored in db
+ *                   (db_mode 2, as 0 + the first row), added to it (1), or
+ *                   not kept (0). */
+typedef enum contrl__epi_kind {
+    CONTRL__EPI_NONE = 0,
+    CONTRL__EPI_BIAS,
+    CONTRL__EPI_BIAS_RELU,
+    CONTRL__EPI_RELU_MASK_SUM,
+} contrl__epi_kind;
+typedef struct contrl__mm_epi {
+    contrl__epi_kind kind;
+    const float *bias;
+    const float *mask;
+    int64_t ldm;
+    float *db;
+    int db_mode;
+} contrl__mm_epi;
 /* Per-handle BLIS state: the resolved kernel set and a private BLIS runtime
  * (thread count 1), so no handle touches BLIS's process-wide settings. */
 typedef struct contrl__blas contrl__blas;
@@ -66,6 +90,18 @@ void contrl__blas_set_duo(contrl__blas *b, struct contrl__duo *duo);
 uint64_t contrl__blas_splits(const contrl__blas *b); /* products split so far */
 /* 0 off, 1 on (by the shape rule), 2 on for every shape libxsmm can run
  * (benchmarks); on only if available */
+/* libcontrl's own products (mm.c) on the sets that have them (skx), on
+ * unless turned off here (tests and benchmarks compare). */
+void contrl__blas_set_own(contrl__blas *b, bool on);
+bool contrl__blas_uses_own(const contrl__blas *b);
+uint64_t contrl__blas_own_runs(const contrl__blas *b); /* products run on it so far */
+/* The product of contrl__gemm (alpha 1, C with unit column stride) with
+ * its epilogue, on libcontrl's own code; false, nothing done, where that
+ * code does not take it: the caller then runs contrl__gemm and finishes C
+ * itself, which gives the same bits. */
+bool contrl__gemm_epi(contrl__blas *b, int64_t m, int64_t n, int64_t k, const float *a,
+                      int64_t rsa, int64_t csa, const float *bm, int64_t rsb, int64_t csb,
+                      float beta, float *c, int64_t rsc, const contrl__mm_epi *epi);
 void contrl__blas_set_xsmm(contrl__blas *b, int mode);
 void contrl__blas_prepare(contrl__blas *b, bool on);
 void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len);
@@ -104,6 +140,10 @@ bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a, int
 bool contrl__gemvn_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                           int64_t rsa, int64_t csa, const float *bm, int64_t rsb, float beta,
                           float *c, int64_t rsc);
+/* libcontrl's own AVX-512 products: contrl__mm_epi above. */
+void contrl__mm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa,
+                       int64_t csa, const float *bm, int64_t ldb, bool accumulate, float *c,
+                       int64_t ldc, const contrl__mm_epi *epi);
 /* dst[p * n + j] = src[j * ld + p] for j < n, p < k (AVX2). */
 void contrl__transpose_avx2(int64_t n, int64_t k, const float *src, int64_t ld, float *dst);
 void contrl__transpose_avx512(int64_t n, int64_t k, const float *src, int64_t ld, float *dst);

@@ -403,9 +403,20 @@ static void run_layers(contrl_net *n, const float *x, uint32_t batch, float *con
     for (uint32_t l = 0; l < n->n_layers; l++) {
         uint32_t wi = n->width[l], wo = n->width[l + 1];
         float *y = outs[l + 1];
-        contrl__gemm(n->blas, batch, wo, wi, 1.0f, in, wi, 1, n->params + n->w_off[l], wo, 1,
-                     0.0f, y, wo, 1);
-        bias_act_forward(n->act[l], n->params + n->b_off[l], y, batch, wo);
+        const float *w = n->params + n->w_off[l], *bias = n->params + n->b_off[l];
+        /* bias and ReLU (or the bias before tanh) while the product is in
+         * registers, where libcontrl's own kernels run it; same bits */
+        const contrl_activation act = n->act[l];
+        const contrl__mm_epi epi = {act == CONTRL_ACT_RELU ? CONTRL__EPI_BIAS_RELU : CONTRL__EPI_BIAS,
+                                    bias, NULL, 0, NULL, 0};
+        if (act != CONTRL_ACT_SIGMOID &&
+            contrl__gemm_epi(n->blas, batch, wo, wi, in, wi, 1, w, wo, 1, 0.0f, y, wo, &epi)) {
+            if (act == CONTRL_ACT_TANH)
+                contrl__vtanh(y, y, (size_t)batch * wo);
+        } else {
+            contrl__gemm(n->blas, batch, wo, wi, 1.0f, in, wi, 1, w, wo, 1, 0.0f, y, wo, 1);
+            bias_act_forward(act, bias, y, batch, wo);
+        }
         in = y;
     }
 }
@@ -478,8 +489,18 @@ static void backward(contrl_net *net, const float *dy, float *dx, int mode)
             break;
         /* dX = delta W^T, then through the previous layer's activation. */
         float *next = l == 0 ? dx : net->work[(L - l) & 1];
-        contrl__gemm(net->blas, B, wi, wo, 1.0f, delta, wo, 1, net->params + net->w_off[l], 1,
-                     wo, 0.0f, next, wi, 1);
+        const float *w = net->params + net->w_off[l];
+        /* through the previous layer's ReLU, with its bias gradient, while
+         * the product is in registers, where libcontrl's own kernels run
+         * it; same bits as the pass below */
+        const contrl__mm_epi epi = {CONTRL__EPI_RELU_MASK_SUM, NULL, net->acts[l], wi,
+                                    net->grads + (l > 0 ? net->b_off[l - 1] : 0), db_mode};
+        if (l > 0 && net->act[l - 1] == CONTRL_ACT_RELU &&
+            contrl__gemm_epi(net->blas, B, wi, wo, delta, wo, 1, w, 1, wo, 0.0f, next, wi, &epi)) {
+            delta = next;
+            continue;
+        }
+        contrl__gemm(net->blas, B, wi, wo, 1.0f, delta, wo, 1, w, 1, wo, 0.0f, next, wi, 1);
         if (l > 0)
             act_backward_bias(net->act[l - 1], net->acts[l], next, net->grads + net->b_off[l - 1],
                               db_mode, B, wi);

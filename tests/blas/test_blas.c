@@ -757,6 +757,193 @@ START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
 }
 END_TEST
 
+/* ---- libcontrl's own products (mm.c) ------------------------------------ */
+
+/* A product of mm.c on an AVX-512 CPU: every element within the reference's
+ * tolerance, padding and guards untouched; and bit for bit what libxsmm's
+ * kernel computes (forced XSMM path) where libxsmm is built in, on the
+ * shapes the fused path takes. Shapes
+ * cover full and partial tiles of rows (6) and columns (16, 64), A
+ * row-major and read through its transpose, beta 0 (C starts as NaN) and 1,
+ * padded leading dimensions. */
+START_TEST(own_products_match_the_reference_and_libxsmm_bit_for_bit)
+{
+    if (!cpu_avx512f()) {
+        fprintf(stderr, "no AVX-512 here: libcontrl's own products not run\n");
+        return;
+    }
+    contrl__blas *b = blas_alloc();
+    ck_assert_int_eq(contrl__blas_init(b, CONTRL_KERNELS_SKX, "test_blas"), CONTRL_OK);
+    const bool xsmm = contrl__blas_uses_xsmm(b);
+    contrl__gemm_path_set(b, CONTRL__PATH_XSMM);
+    static const int64_t ms[] = {1, 5, 6, 7, 13, 100}, ns[] = {1, 2, 15, 16, 17, 48, 64, 65, 130};
+    static const int64_t ks[] = {1, 3, 4, 17, 64, 100};
+    enum { NM = 6, NN = 9, NK = 6, PA = 3, PB = 5, PC = 4 };
+    const int64_t M = 100, N = 130, K = 100;
+    float *sa = malloc(mat_cap(M, K, PA) * sizeof(float));
+    float *sb = malloc(mat_cap(K, N, PB) * sizeof(float));
+    float *sc1 = malloc(mat_cap(M, N, PC) * sizeof(float));
+    float *sc2 = malloc(mat_cap(M, N, PC) * sizeof(float));
+    float *da = malloc((size_t)(M * K) * sizeof(float)), *db = malloc((size_t)(K * N) * sizeof(float));
+    float *dc = malloc((size_t)(M * N) * sizeof(float)), *want = malloc((size_t)(M * N) * sizeof(float));
+    ck_assert(sa && sb && sc1 && sc2 && da && db && dc && want);
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 4242);
+    long cases = 0, against_xsmm = 0;
+    char msg[256];
+    for (int im = 0; im < NM; im++)
+        for (int in = 0; in < NN; in++)
+            for (int ik = 0; ik < NK; ik++)
+                for (int la = 0; la < 2; la++)
+                    for (int bt = 0; bt < 2; bt++) {
+                        const int64_t m = ms[im], n = ns[in], k = ks[ik];
+                        const float beta = (float)bt;
+                        const float amax = fill_random(da, (size_t)(m * k), &rng);
+                        const float bmax = fill_random(db, (size_t)(k * n), &rng);
+                        const float cmax = fill_random(dc, (size_t)(m * n), &rng);
+                        if (beta == 0.0f)
+                            fill_value(dc, (size_t)(m * n), NAN);
+                        memcpy(want, dc, (size_t)(m * n) * sizeof(float));
+                        contrl__gemm_ref(m, n, k, 1.0f, da, k, 1, db, n, 1, beta, want, n, 1);
+                        matrix A = mat_view(sa, m, k, (enum layout)la, PA, PAD_BITS);
+                        matrix B = mat_view(sb, k, n, ROW_MAJOR, PB, PAD_BITS);
+                        matrix C1 = mat_view(sc1, m, n, ROW_MAJOR, PC, CANARY_BITS);
+                        matrix C2 = mat_view(sc2, m, n, ROW_MAJOR, PC, CANARY_BITS);
+                        mat_load(&A, da);
+                        mat_load(&B, db);
+                        mat_load(&C1, dc);
+                        mat_load(&C2, dc);
+                        contrl__mm_avx512(m, n, k, A.p, A.rs, A.cs, B.p, B.rs, beta != 0.0f,
+                                          C1.p, C1.rs, NULL);
+                        const float tol = tolerance(k, 1.0f, amax, bmax, beta, cmax);
+                        ck_assert_msg(check_result(&C1, want, tol, msg, sizeof msg),
+                                      "%lldx%lldx%lld A %s beta %g: %s", (long long)m,
+                                      (long long)n, (long long)k, la ? "col" : "row",
+                                      (double)beta, msg);
+                        cases++;
+                        /* the products both take: from 5 rows, and whole
+                         * vectors from 32 columns (with fewer rows or
+                         * columns, or on a partial last vector, libxsmm's
+                         * kernels keep several partial sums per element:
+                         * 1x65x17, 5x16x4 and 5x65x17 differ) */
+                        if (!xsmm || m <= CONTRL__MATVEC_MAX_M || n % 16 != 0 || n < 32)
+                            continue;
+                        contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, A.cs, B.p, B.rs, B.cs, beta,
+                                     C2.p, C2.rs, C2.cs);
+                        ck_assert_msg(memcmp(C1.buf, C2.buf, C1.len * sizeof(float)) == 0,
+                                      "%lldx%lldx%lld A %s beta %g: bits differ from libxsmm's",
+                                      (long long)m, (long long)n, (long long)k,
+                                      la ? "col" : "row", (double)beta);
+                        against_xsmm++;
+                    }
+    ck_assert_int_eq(cases, (long)NM * NN * NK * 2 * 2);
+    if (xsmm)
+        ck_assert_int_eq(against_xsmm, (long)(NM - 1) * 2 * NK * 2 * 2); /* n 48 and 64 */
+    else
+        fprintf(stderr, "libxsmm not in use here: own products checked against the reference only\n");
+    free(sa);
+    free(sb);
+    free(sc1);
+    free(sc2);
+    free(da);
+    free(db);
+    free(dc);
+    free(want);
+    free(b);
+}
+END_TEST
+
+/* The epilogues give the bits of the product followed by net.c's passes,
+ * written out here: bias; bias and ReLU (z > 0 ? z : 0, so NaN and -0 give
+ * +0); the ReLU mask of the layer output (NaN, -0, negatives, positives)
+ * and the bias gradient as column sums in row order, stored (db_mode 2:
+ * from 0 + the first row), added (1) or left alone (0). */
+START_TEST(own_epilogues_match_the_product_and_its_separate_pass)
+{
+    if (!cpu_avx512f()) {
+        fprintf(stderr, "no AVX-512 here: libcontrl's own products not run\n");
+        return;
+    }
+    static const int64_t ms[] = {1, 7, 100}, ns[] = {16, 17, 64, 130}, ks[] = {3, 64};
+    enum { M = 100, N = 130, K = 64 };
+    float *a = malloc(sizeof(float) * M * K), *bm = malloc(sizeof(float) * K * N);
+    float *plain = malloc(sizeof(float) * M * N), *got = malloc(sizeof(float) * M * N);
+    float *want = malloc(sizeof(float) * M * N), *mask = malloc(sizeof(float) * M * N);
+    float bias[N], db_got[N + 1], db_want[N + 1];
+    ck_assert(a && bm && plain && got && want && mask);
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 77);
+    const float specials[] = {NAN, -0.0f, 0.0f, -1.0f, 1.0f};
+    long cases = 0, zeroed = 0;
+    for (int im = 0; im < 3; im++)
+        for (int in = 0; in < 4; in++)
+            for (int ik = 0; ik < 2; ik++)
+                for (int kind = CONTRL__EPI_BIAS; kind <= CONTRL__EPI_RELU_MASK_SUM + 2; kind++) {
+                    const int64_t m = ms[im], n = ns[in], k = ks[ik];
+                    const int db_mode = kind >= CONTRL__EPI_RELU_MASK_SUM
+                                            ? kind - CONTRL__EPI_RELU_MASK_SUM
+                                            : 0;
+                    const contrl__epi_kind ek =
+                        kind >= CONTRL__EPI_RELU_MASK_SUM ? CONTRL__EPI_RELU_MASK_SUM
+                                                          : (contrl__epi_kind)kind;
+                    fill_random(a, (size_t)(m * k), &rng);
+                    fill_random(bm, (size_t)(k * n), &rng);
+                    fill_random(bias, (size_t)n, &rng);
+                    fill_random(db_got, (size_t)n + 1, &rng);
+                    memcpy(db_want, db_got, sizeof db_got);
+                    for (int64_t i = 0; i < m * n; i++)
+                        mask[i] = i % 7 < 5 ? specials[i % 7] : contrl_rng_uniform(&rng) - 0.5f;
+                    /* a few products that come out NaN or -0 before the bias */
+                    a[0] = m * k > 1 ? NAN : a[0];
+                    contrl__mm_avx512(m, n, k, a, k, 1, bm, n, false, plain, n, NULL);
+                    memcpy(want, plain, sizeof(float) * (size_t)(m * n));
+                    for (int64_t j = 0; j < n; j++) {
+                        float sum = db_mode == 1 ? db_want[j] : 0.0f;
+                        for (int64_t r = 0; r < m; r++) {
+                            float *w = &want[r * n + j];
+                            if (ek == CONTRL__EPI_BIAS) {
+                                *w = *w + bias[j];
+                            } else if (ek == CONTRL__EPI_BIAS_RELU) {
+                                const float z = *w + bias[j];
+                                *w = z > 0.0f ? z : 0.0f;
+                            } else {
+                                *w = mask[r * n + j] > 0.0f ? *w : 0.0f;
+                                sum += *w;
+                            }
+                        }
+                        if (ek == CONTRL__EPI_RELU_MASK_SUM && db_mode != 0)
+                            db_want[j] = sum;
+                    }
+                    const contrl__mm_epi epi = {ek, bias, mask, n, db_got, db_mode};
+                    contrl__mm_avx512(m, n, k, a, k, 1, bm, n, false, got, n, &epi);
+                    for (int64_t i = 0; i < m * n; i++)
+                        ck_assert_msg(float_bits(got[i]) == float_bits(want[i]),
+                                      "epilogue %d db_mode %d %lldx%lldx%lld: element %lld is "
+                                      "%.9g, separate pass %.9g",
+                                      (int)ek, db_mode, (long long)m, (long long)n, (long long)k,
+                                      (long long)i, (double)got[i], (double)want[i]);
+                    for (int64_t j = 0; j <= n; j++)
+                        ck_assert_msg(float_bits(db_got[j]) == float_bits(db_want[j]),
+                                      "epilogue %d db_mode %d %lldx%lldx%lld: db[%lld] is %.9g, "
+                                      "row-order sum %.9g",
+                                      (int)ek, db_mode, (long long)m, (long long)n, (long long)k,
+                                      (long long)j, (double)db_got[j], (double)db_want[j]);
+                    for (int64_t i = 0; i < m * n; i++)
+                        zeroed += ek != CONTRL__EPI_BIAS && float_bits(got[i]) == 0u &&
+                                  float_bits(plain[i]) != 0u;
+                    cases++;
+                }
+    ck_assert_int_eq(cases, 3 * 4 * 2 * 5);
+    ck_assert(zeroed > 0); /* the masks and ReLU did zero something */
+    free(a);
+    free(bm);
+    free(plain);
+    free(got);
+    free(want);
+    free(mask);
+}
+END_TEST
+
 /* ---- the matrix-vector kernels directly --------------------------------- */
 
 typedef struct matvec_variant {
@@ -960,6 +1147,8 @@ static Suite *blas_suite(void)
                         CONTRL_KERNELS_BLIS + 1);
     tcase_add_loop_test(tc, same_product_twice_is_bit_identical_across_handles,
                         CONTRL_KERNELS_SKX, CONTRL_KERNELS_BLIS + 1);
+    tcase_add_test(tc, own_products_match_the_reference_and_libxsmm_bit_for_bit);
+    tcase_add_test(tc, own_epilogues_match_the_product_and_its_separate_pass);
     tcase_add_loop_test(tc, xsmm_matches_reference_on_odd_shapes_strides_and_transposes,
                         CONTRL_KERNELS_SKX, CONTRL_KERNELS_ZEN3 + 1);
     tcase_add_test(tc, transposed_copies_match_the_definition);
