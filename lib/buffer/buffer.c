@@ -204,25 +204,41 @@ contrl_status contrl_buffer_sample(contrl_buffer *buf, uint32_t batch, float *ob
 
     /* Nothing can fail from here on, so the RNG advances only on success. */
     size_t od = buf->obs_dim, ad = buf->action_dim;
-    /* contrl_rng_below's draws, inline; rows copied by plain loops: they
-     * are a few floats, and three memcpy calls per row cost more than the
-     * copying. */
-    for (size_t b = 0; b < batch; b++) {
-        size_t slot = slot_of(buf, contrl__rng_below(&buf->rng, buf->size));
-        const float *restrict row = buf->rows + slot * buf->stride;
-        unsigned f = buf->flags[slot];
-        float *restrict o = obs + b * od, *restrict a = action + b * ad,
-                        *restrict no = next_obs + b * od;
-        for (size_t k = 0; k < od; k++)
-            o[k] = row[k];
-        for (size_t k = 0; k < ad; k++)
-            a[k] = row[od + k];
-        reward[b] = row[od + ad];
-        for (size_t k = 0; k < od; k++)
-            no[k] = row[od + ad + 1 + k];
-        terminated[b] = (f & FLAG_TERMINATED) ? 1.0f : 0.0f;
-        if (truncated != NULL)
-            truncated[b] = (f & FLAG_TRUNCATED) ? 1.0f : 0.0f;
+    const size_t row_bytes = buf->stride * sizeof(float);
+    /* contrl_rng_below's draws, inline, a chunk at a time: the chunk's rows
+     * are prefetched before any is copied, so their cache misses overlap
+     * (copying each row as it was drawn waited on one miss at a time: 68%
+     * of the sampling's samples sat on the first load of a row). Rows are
+     * copied by plain loops: they are a few floats, and three memcpy calls
+     * per row cost more than the copying. */
+    enum { CHUNK = 32 };
+    for (size_t b0 = 0; b0 < batch; b0 += CHUNK) {
+        const size_t n = batch - b0 < CHUNK ? batch - b0 : CHUNK;
+        size_t slots[CHUNK];
+        for (size_t i = 0; i < n; i++) {
+            slots[i] = slot_of(buf, contrl__rng_below(&buf->rng, buf->size));
+            const char *row = (const char *)(buf->rows + slots[i] * buf->stride);
+            __builtin_prefetch(row);
+            __builtin_prefetch(row + row_bytes - 1);
+            __builtin_prefetch(&buf->flags[slots[i]]);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const size_t b = b0 + i, slot = slots[i];
+            const float *restrict row = buf->rows + slot * buf->stride;
+            unsigned f = buf->flags[slot];
+            float *restrict o = obs + b * od, *restrict a = action + b * ad,
+                            *restrict no = next_obs + b * od;
+            for (size_t k = 0; k < od; k++)
+                o[k] = row[k];
+            for (size_t k = 0; k < ad; k++)
+                a[k] = row[od + k];
+            reward[b] = row[od + ad];
+            for (size_t k = 0; k < od; k++)
+                no[k] = row[od + ad + 1 + k];
+            terminated[b] = (f & FLAG_TERMINATED) ? 1.0f : 0.0f;
+            if (truncated != NULL)
+                truncated[b] = (f & FLAG_TRUNCATED) ? 1.0f : 0.0f;
+        }
     }
     return CONTRL_OK;
 }
