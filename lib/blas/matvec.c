@@ -240,6 +240,49 @@ gemv_t512(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t 
  * path ran these at 7-17 GFLOP/s. Row dot products use two 16-lane chains
  * and GCC's fixed reduction; the transposed form is gemv_t512's: same
  * inputs, same bits. */
+/* The two chains' sum of one row: s0 + s1 over k in 32-float steps. */
+static inline __attribute__((always_inline)) T512 __m512
+row_sum(const float *ar, const float *bm, int64_t k32, int64_t left, __mmask16 m0,
+        __mmask16 m1)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    for (int64_t p = 0; p < k32; p += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(ar + p), _mm512_loadu_ps(bm + p), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(ar + p + 16), _mm512_loadu_ps(bm + p + 16), s1);
+    }
+    if (left > 0) {
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, ar + k32), _mm512_maskz_loadu_ps(m0, bm + k32),
+                             s0);
+        s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, ar + k32 + 16),
+                             _mm512_maskz_loadu_ps(m1, bm + k32 + 16), s1);
+    }
+    return _mm512_add_ps(s0, s1);
+}
+
+/* The 16 lanes of each of 16 rows' sums, reduced as GCC's
+ * _mm512_reduce_add_ps reduces one vector (lane i with i + 8, then with
+ * i + 4, i + 2, i + 1), so each row gets the same bits as one reduction
+ * per row; the 16 totals come back in row order. Row by row, the
+ * reduction's shuffles cost more than the dot product of a 64-wide layer. */
+static inline __attribute__((always_inline)) T512 __m512 reduce16(const __m512 s[16])
+{
+    __m512 u[8], v[4], w[2];
+    for (int j = 0; j < 8; j++) /* lanes i + (i + 8): two rows per vector */
+        u[j] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * j], s[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)),
+                             _mm512_shuffle_f32x4(s[2 * j], s[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)));
+    for (int j = 0; j < 4; j++) /* i + (i + 4): one row per 128-bit lane */
+        v[j] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * j], u[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)),
+                             _mm512_shuffle_f32x4(u[2 * j], u[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)));
+    for (int j = 0; j < 2; j++) /* i + (i + 2) */
+        w[j] = _mm512_add_ps(_mm512_shuffle_ps(v[2 * j], v[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(v[2 * j], v[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    /* i + (i + 1): element 4q + t holds row 4t + q */
+    const __m512 z = _mm512_add_ps(_mm512_shuffle_ps(w[0], w[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(w[0], w[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(order, z);
+}
+
 T512 bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a, int64_t rsa,
                                int64_t csa, const float *bm, float beta, float *c, int64_t rsc)
 {
@@ -249,20 +292,27 @@ T512 bool contrl__gemv1_avx512(int64_t m, int64_t k, float alpha, const float *a
         __mmask16 mk[4];
         masks64(left, mk);
         const __mmask16 m0 = mk[0], m1 = mk[1];
-        for (int64_t i = 0; i < m; i++) {
-            const float *ar = a + i * rsa;
-            __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-            for (int64_t p = 0; p < k32; p += 32) {
-                s0 = _mm512_fmadd_ps(_mm512_loadu_ps(ar + p), _mm512_loadu_ps(bm + p), s0);
-                s1 = _mm512_fmadd_ps(_mm512_loadu_ps(ar + p + 16), _mm512_loadu_ps(bm + p + 16), s1);
+        int64_t i = 0;
+        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        for (; i + 16 <= m; i += 16) {
+            __m512 s[16];
+            for (int r = 0; r < 16; r++)
+                s[r] = row_sum(a + (i + r) * rsa, bm, k32, left, m0, m1);
+            const __m512 acc = reduce16(s);
+            if (rsc == 1) { /* finish's operations, 16 at a time */
+                __m512 out = _mm512_mul_ps(va, acc);
+                if (beta != 0.0f)
+                    out = _mm512_add_ps(out, _mm512_mul_ps(vb, _mm512_loadu_ps(c + i)));
+                _mm512_storeu_ps(c + i, out);
+            } else {
+                float t[16];
+                _mm512_storeu_ps(t, acc);
+                for (int r = 0; r < 16; r++)
+                    c[(i + r) * rsc] = finish(t[r], alpha, beta, &c[(i + r) * rsc]);
             }
-            if (left > 0) {
-                s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, ar + k32),
-                                     _mm512_maskz_loadu_ps(m0, bm + k32), s0);
-                s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, ar + k32 + 16),
-                                     _mm512_maskz_loadu_ps(m1, bm + k32 + 16), s1);
-            }
-            const float acc = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+        }
+        for (; i < m; i++) {
+            const float acc = _mm512_reduce_add_ps(row_sum(a + i * rsa, bm, k32, left, m0, m1));
             c[i * rsc] = finish(acc, alpha, beta, &c[i * rsc]);
         }
         return true;

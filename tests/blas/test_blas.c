@@ -944,6 +944,61 @@ START_TEST(own_epilogues_match_the_product_and_its_separate_pass)
 }
 END_TEST
 
+/* One-column products (a critic's last layer) take 16 rows at a time and
+ * reduce their lanes together, in the order one row's reduction takes:
+ * each row must come out with the bits of that row run alone (m 1), be
+ * within the reference's tolerance, and leave C's stride gaps alone. */
+START_TEST(one_column_products_give_each_row_the_bits_of_its_own_reduction)
+{
+    if (!cpu_avx512f()) {
+        fprintf(stderr, "no AVX-512 here: one-column code not run\n");
+        return;
+    }
+    static const int64_t ms[] = {1, 5, 15, 16, 17, 33, 100}, ks[] = {1, 17, 32, 33, 64, 100};
+    enum { M = 100, K = 100, RSC = 3 };
+    float *a = malloc(sizeof(float) * M * K), b[K], want[M], c[M * RSC], alone[M * RSC];
+    ck_assert_ptr_nonnull(a);
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 616);
+    long cases = 0;
+    for (int im = 0; im < 7; im++)
+        for (int ik = 0; ik < 6; ik++)
+            for (int rsc = 1; rsc <= RSC; rsc += RSC - 1)
+                for (int ab = 0; ab < 3; ab++) {
+                    const int64_t m = ms[im], k = ks[ik];
+                    const float alpha = ab == 2 ? 0.5f : 1.0f, beta = ab == 0 ? 0.0f : 1.0f;
+                    const float amax = fill_random(a, (size_t)(m * k), &rng);
+                    const float bmax = fill_random(b, (size_t)k, &rng);
+                    float cv[M];
+                    const float cmax = fill_random(cv, (size_t)m, &rng);
+                    for (int64_t i = 0; i < M * RSC; i++)
+                        c[i] = alone[i] = bits_float(CANARY_BITS);
+                    for (int64_t i = 0; i < m; i++)
+                        c[i * rsc] = alone[i * rsc] = want[i] = cv[i];
+                    contrl__gemm_ref(m, 1, k, alpha, a, k, 1, b, 1, 1, beta, want, 1, 1);
+                    ck_assert(contrl__gemv1_avx512(m, k, alpha, a, k, 1, b, beta, c, rsc));
+                    for (int64_t i = 0; i < m; i++)
+                        ck_assert(contrl__gemv1_avx512(1, k, alpha, a + i * k, k, 1, b, beta,
+                                                       alone + i * rsc, rsc));
+                    ck_assert_msg(memcmp(c, alone, sizeof c) == 0,
+                                  "m %lld k %lld rsc %d alpha %g beta %g: bits differ from "
+                                  "one row at a time",
+                                  (long long)m, (long long)k, rsc, (double)alpha, (double)beta);
+                    const float tol = tolerance(k, alpha, amax, bmax, beta, cmax);
+                    for (int64_t i = 0; i < m; i++)
+                        ck_assert_msg(fabsf(c[i * rsc] - want[i]) <= tol,
+                                      "m %lld k %lld: row %lld is %.9g, reference %.9g",
+                                      (long long)m, (long long)k, (long long)i,
+                                      (double)c[i * rsc], (double)want[i]);
+                    for (int64_t i = m * rsc; i < M * RSC; i++)
+                        ck_assert_uint_eq(float_bits(c[i]), CANARY_BITS);
+                    cases++;
+                }
+    ck_assert_int_eq(cases, 7 * 6 * 2 * 3);
+    free(a);
+}
+END_TEST
+
 /* ---- the matrix-vector kernels directly --------------------------------- */
 
 typedef struct matvec_variant {
@@ -1148,6 +1203,7 @@ static Suite *blas_suite(void)
     tcase_add_loop_test(tc, same_product_twice_is_bit_identical_across_handles,
                         CONTRL_KERNELS_SKX, CONTRL_KERNELS_BLIS + 1);
     tcase_add_test(tc, own_products_match_the_reference_and_libxsmm_bit_for_bit);
+    tcase_add_test(tc, one_column_products_give_each_row_the_bits_of_its_own_reduction);
     tcase_add_test(tc, own_epilogues_match_the_product_and_its_separate_pass);
     tcase_add_loop_test(tc, xsmm_matches_reference_on_odd_shapes_strides_and_transposes,
                         CONTRL_KERNELS_SKX, CONTRL_KERNELS_ZEN3 + 1);
