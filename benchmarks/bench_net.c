@@ -129,11 +129,82 @@ static void small_shapes(void)
     printf("\n");
 }
 
+/* A critic's pass as the agents run it (forward with its cache, then the
+ * backward that sets the gradient without dx) with libcontrl's fused layer
+ * kernels and without them (contrl__blas_set_own off: libxsmm's product,
+ * then net.c's bias/activation and mask/bias-gradient passes), on two
+ * identical nets, alternating: same bits, the time is the difference. */
+static void fused_layers(void)
+{
+    static const struct {
+        uint32_t w[4], batch;
+    } nets[] = {{{4, 64, 64, 1}, 100}, {{3, 64, 64, 1}, 100}, {{35, 256, 256, 1}, 256},
+                {{27, 256, 256, 8}, 256}};
+    printf("a net's forward + backward (gradients set, no dx), one thread, median of 5 "
+           "rounds; fused: the skx set's own layer kernels, unfused: libxsmm + net.c's "
+           "passes\n");
+    printf("  %-16s %6s %12s %12s %8s\n", "net", "batch", "fused us", "unfused us", "ratio");
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        contrl_net_config cfg = contrl_net_config_default();
+        cfg.in = nets[i].w[0];
+        cfg.n_hidden = 2;
+        cfg.hidden[0] = nets[i].w[1];
+        cfg.hidden[1] = nets[i].w[2];
+        cfg.out = nets[i].w[3];
+        cfg.max_batch = nets[i].batch;
+        contrl_net *net[2];
+        for (int f = 0; f < 2; f++)
+            if (contrl_net_create(&cfg, &net[f]) != CONTRL_OK) {
+                fprintf(stderr, "net: %s\n", contrl_last_error());
+                exit(1);
+            }
+        contrl__blas_set_own(contrl__net_blas(net[1]), false);
+        if (!contrl__blas_uses_own(contrl__net_blas(net[0]))) {
+            printf("  (the kernel set here has no fused layer kernels)\n");
+            contrl_net_destroy(net[0]);
+            contrl_net_destroy(net[1]);
+            return;
+        }
+        contrl_rng rng;
+        contrl_rng_seed(&rng, 3);
+        const uint32_t B = nets[i].batch;
+        float *x = randv((size_t)B * cfg.in, &rng), *dy = randv((size_t)B * cfg.out, &rng);
+        double t[2][3];
+        for (int rep = 0; rep < 3; rep++)
+            for (int f = 0; f < 2; f++)
+                TIME_IT(t[f][rep], 0.1, {
+                    contrl_net_forward(net[f], x, B, NULL);
+                    contrl__net_backward_mode(net[f], dy, NULL, CONTRL__GRADS_SET);
+                });
+        double best[2];
+        for (int f = 0; f < 2; f++) {
+            best[f] = t[f][0];
+            for (int rep = 1; rep < 3; rep++)
+                best[f] = t[f][rep] < best[f] ? t[f][rep] : best[f];
+        }
+        char name[40];
+        snprintf(name, sizeof name, "%u-%u-%u-%u", nets[i].w[0], nets[i].w[1], nets[i].w[2],
+                 nets[i].w[3]);
+        printf("  %-16s %6u %12.2f %12.2f %8.3f\n", name, B, best[0] * 1e6, best[1] * 1e6,
+               best[1] / best[0]);
+        free(x);
+        free(dy);
+        contrl_net_destroy(net[0]);
+        contrl_net_destroy(net[1]);
+    }
+    printf("  (ratio: unfused / fused time, the best of 3 alternating medians each)\n\n");
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "shapes") == 0) {
         print_kernels();
         small_shapes();
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "fused") == 0) {
+        print_kernels();
+        fused_layers();
         return 0;
     }
     contrl_blas_info info = {.size = sizeof info};

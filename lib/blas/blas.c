@@ -48,11 +48,12 @@ static const kernel_set sets[N_SETS] = {
                             "sup for the other small ones",
                             1, 1, bli_cntx_init_skx, bli_cntx_init_zen3,
                             contrl__matvec_avx512, 2,
-                            "libcontrl AVX-512 code for small products (fused with their "
-                            "bias and activation; libxsmm's arithmetic), for 1-4 rows and "
-                            "for one-column products, BLIS skx (AVX-512) for large "
-                            "products, BLIS zen3 sup for the other small ones; libxsmm "
-                            "JIT (AVX-512) where a benchmark asks for it", true, true},
+                            "libcontrl AVX-512 code for a layer's small products with "
+                            "their bias and activation (libxsmm's arithmetic), for 1-4 rows "
+                            "and for one-column products, libxsmm JIT (AVX-512) for the "
+                            "other small products of 5 or more rows, BLIS skx (AVX-512) for "
+                            "large products, BLIS zen3 sup for the other small ones",
+                            true, true},
     [CONTRL_KERNELS_ZEN3] = {"zen3",
                              "BLIS zen3 (AVX2, with its sup path) for every product, "
                              "libcontrl AVX2 code for 1-4 rows",
@@ -187,6 +188,16 @@ static bool xsmm_wanted(const kernel_set *set)
     return env == NULL || (strcmp(env, "0") != 0 && strcmp(env, "off") != 0);
 }
 
+/* The set's own products (mm.c), unless CONTRL_FUSED is "0" or "off" (a
+ * switch for comparing: libxsmm or BLIS then run them, same bits). */
+static bool own_wanted(const kernel_set *set)
+{
+    if (!set->own_mm)
+        return false;
+    const char *env = getenv("CONTRL_FUSED");
+    return env == NULL || (strcmp(env, "0") != 0 && strcmp(env, "off") != 0);
+}
+
 contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const char *func)
 {
     contrl_kernels k = CONTRL_KERNELS_AUTO;
@@ -200,7 +211,7 @@ contrl_status contrl__blas_init(contrl__blas *b, contrl_kernels requested, const
     b->path = CONTRL__PATH_AUTO;
     b->xsmm = xsmm_wanted(b->set);
     b->xsmm_any_shape = false;
-    b->own = b->set->own_mm;
+    b->own = own_wanted(b->set);
     b->preparing = false;
     b->n_xsmm = 0;
     b->xsmm_dispatches = 0;
