@@ -587,18 +587,27 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
     }
     if (a->algo == CONTRL_ALGO_SQL)
         return sql_update(a);
+    /* The actor's forward on b_obs does not depend on the critics (nor on
+     * the RNG): with two critics it runs here next to critic 0's Adam step,
+     * while the worker takes critic 1's; or, when the worker is still
+     * stepping the env (learn's overlap_env), right after the targets,
+     * filling the wait for it (Ant: the env step takes longer than the
+     * target actor's pass). Same bits either way. */
+    bool actor_due = true, have_fwd = false;
+    if (a->algo == CONTRL_ALGO_TD3)
+        actor_due = (a->updates + 1) % a->td3.policy_delay == 0;
+    const bool fwd_early = a->n_critics == 2 && actor_due && a->duo != NULL &&
+                           !contrl__duo_idle(a->duo);
     compute_targets(a);
+    if (fwd_early)
+        contrl_net_forward(a->actor, a->b_obs, a->batch,
+                           a->algo == CONTRL_ALGO_SAC ? a->pi_out : a->pi_act);
 
     /* Critics regress to y: every gradient first, then every step, so a
      * non-finite result leaves all of them as they were. */
     const float wd = a->algo == CONTRL_ALGO_DDPG ? a->ddpg.critic_weight_decay : 0.0f;
     fill_sa(a, a->b_obs, a->b_act, a->batch, a->sa);
     float loss_sum = 0.0f, loss = 0.0f, mean_q = 0.0f;
-    /* The actor's forward on b_obs does not depend on the critics: with two
-     * critics it runs on the worker, after critic 1's Adam step. */
-    bool actor_due = true, have_fwd = false;
-    if (a->algo == CONTRL_ALGO_TD3)
-        actor_due = (a->updates + 1) % a->td3.policy_delay == 0;
     if (a->n_critics == 2) {
         critic_job jobs[2];
         if ((st = both_critics(a, JOB_REGRESS, jobs, false, false)) != CONTRL_OK)
@@ -610,7 +619,7 @@ contrl_status contrl__agent_update_step(contrl_agent *a)
          * updates that step the actor); nothing after this reads them, so
          * this is the order of the papers' algorithms in effect. */
         const bool soft = actor_due;
-        if ((st = both_critics(a, JOB_ADAM, jobs, have_fwd, soft)) != CONTRL_OK)
+        if ((st = both_critics(a, JOB_ADAM, jobs, have_fwd && !fwd_early, soft)) != CONTRL_OK)
             return st;
     } else {
         if ((st = regress_grad(a, a->q[0], a->sa, a->y, wd, &loss, &mean_q)) != CONTRL_OK ||
