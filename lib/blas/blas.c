@@ -61,19 +61,19 @@ static const kernel_set sets[N_SETS] = {
                              contrl__matvec_avx2, 1,
                              "libxsmm JIT (AVX2) for small products of 5 or more rows, "
                              "BLIS zen3 (AVX2, with its sup path) for the others, "
-                             "libcontrl AVX2 code for 1-4 rows"},
+                             "libcontrl AVX2 code for 1-4 rows", false, false},
     [CONTRL_KERNELS_HASWELL] = {"haswell",
                                 "BLIS haswell (AVX2) for every product, libcontrl AVX2 "
                                 "code for 1-4 rows",
                                 0, 1, bli_cntx_init_haswell, bli_cntx_init_haswell,
-                                contrl__matvec_avx2},
+                                contrl__matvec_avx2, 0, NULL, false, false},
     [CONTRL_KERNELS_GENERIC] = {"generic",
                                 "BLIS generic (portable C) kernels, libcontrl plain C "
                                 "for 1-4 rows",
                                 0, 0, bli_cntx_init_generic, bli_cntx_init_generic,
-                                contrl__matvec_generic},
+                                contrl__matvec_generic, 0, NULL, false, false},
     [CONTRL_KERNELS_BLIS] = {"blis", "BLIS's own CPU detection for every product",
-                             0, 0, NULL, NULL, NULL},
+                             0, 0, NULL, NULL, NULL, 0, NULL, false, false},
 };
 
 /* Contexts are filled once per process and only read afterwards. */
