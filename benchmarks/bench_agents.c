@@ -222,10 +222,38 @@ static contrl_agent *make_rltools(contrl_algo algo, const contrl_env *env, uint6
     return a;
 }
 
+static void split_nop(void *p);
+
+/* The host's state, printed before and after the timed runs: the same
+ * binary's times moved by up to 25% within an hour on the development VM
+ * (docs/performance.md, fourth session), so each figure carries three
+ * readings: an L1-resident 100x64x64 product (the core's speed), a 1024^3
+ * sgemm (its caches and memory, what a neighbour on the host shares) and
+ * the agent's worker's empty round trip (how far apart the two vCPUs are). */
+static void host_state(const char *when)
+{
+    char who[64];
+    const double small = best_sgemm(100, 64, 64, who, sizeof who);
+    const double large = best_sgemm(1024, 1024, 1024, who, sizeof who);
+    contrl_allocator al = {0};
+    contrl__duo *d = NULL;
+    double rt = 0.0;
+    if (contrl__duo_create(&al, &d, "bench_agents") == CONTRL_OK) {
+        TIME_IT(rt, 0.05, contrl__duo_both(d, split_nop, NULL, split_nop, NULL));
+        contrl__duo_destroy(d, &al);
+    }
+    printf("host %s: 100x64x64 product %.1f GFLOP/s, 1024^3 sgemm %.1f GFLOP/s, worker round "
+           "trip %.3f us\n",
+           when, small, large, rt * 1e6);
+    fflush(stdout);
+}
+
 static void rltools(const char *which, int seeds, uint32_t threads)
 {
     const uint64_t steps = 10000;
-    printf("\nPendulum in RLtools' configuration (64-64 nets, batch 100, 100 warm-up steps), "
+    printf("\n");
+    host_state("before");
+    printf("Pendulum in RLtools' configuration (64-64 nets, batch 100, 100 warm-up steps), "
            "%llu env steps via contrl_agent_learn, %u thread%s (contrl_agent_set_threads), %d "
            "seeds; evaluation (10 episodes, deterministic) after the timed part\n",
            (unsigned long long)steps, threads, threads == 1 ? "" : "s", seeds);
@@ -274,6 +302,7 @@ static void rltools(const char *which, int seeds, uint32_t threads)
         printf("\n");
         fflush(stdout);
     }
+    host_state("after ");
     contrl_env_close(&env);
     contrl_env_close(&eval);
 }
