@@ -145,14 +145,20 @@ typedef struct grad_case {
 } grad_case;
 
 /* Forward, backward with a fixed random G (L = sum G ⊙ y), and compare
- * dL/dparams and dL/dx with central differences on the double reference. */
-static void check_gradients(const grad_case *c)
+ * dL/dparams and dL/dx with central differences on the double reference.
+ * With `xsmm_off`, libxsmm is turned off on the net's handle after its
+ * creation, as in a build without it; returns the products that ran on
+ * libcontrl's own code. */
+static uint64_t check_gradients_ex(const grad_case *c, bool xsmm_off)
 {
     contrl_net_config cfg = shape_config(&c->shape, c->hidden_act, c->out_act, c->seed);
     cfg.kernels = c->kernels;
     contrl_net *net = create_ok(&cfg);
     if (c->path != CONTRL__PATH_AUTO)
         contrl__gemm_path_set(contrl__net_blas(net), c->path);
+    if (xsmm_off)
+        contrl__blas_set_xsmm(contrl__net_blas(net), 0);
+    const uint64_t own0 = contrl__blas_own_runs(contrl__net_blas(net));
     fd_mlp ref;
     ck_assert_int_eq(fd_mlp_from_net(&ref, net), 0);
 
@@ -220,7 +226,14 @@ static void check_gradients(const grad_case *c)
     free(yd);
     free(gd);
     fd_mlp_free(&ref);
+    const uint64_t own = contrl__blas_own_runs(contrl__net_blas(net)) - own0;
     contrl_net_destroy(net);
+    return own;
+}
+
+static void check_gradients(const grad_case *c)
+{
+    check_gradients_ex(c, false);
 }
 
 static const uint32_t grad_batches[] = {1, 3, 37};
@@ -277,6 +290,34 @@ START_TEST(net_gradients_match_finite_differences_on_every_forced_path)
                            paths[_i], grad_batches[b], (uint64_t)(101 + a)};
             check_gradients(&c);
         }
+}
+END_TEST
+
+/* Without libxsmm (a build without it, or CONTRL_XSMM=0) the skx set runs
+ * every small product of 5 or more rows on libcontrl's own code, whatever
+ * the width (partial last vectors included, transposed A for dW): the
+ * gradients must still match, and that code must have run. */
+START_TEST(net_gradients_match_finite_differences_on_own_products_without_libxsmm)
+{
+    static const net_shape shapes[] = {{4, {5, 33, 17, 3}}, {4, {4, 64, 48, 2}}};
+    static const contrl_activation acts[][2] = {{CONTRL_ACT_RELU, CONTRL_ACT_TANH},
+                                                {CONTRL_ACT_TANH, CONTRL_ACT_IDENTITY}};
+    uint64_t own = 0;
+    for (int s = 0; s < 2; s++)
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < N_GRAD_BATCHES; b++) {
+                grad_case c = {shapes[s], acts[a][0], acts[a][1], CONTRL_KERNELS_AUTO,
+                               CONTRL__PATH_AUTO, grad_batches[b], (uint64_t)(301 + 2 * s + a)};
+                own += check_gradients_ex(&c, true);
+            }
+    contrl_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    ck_assert_int_eq(contrl_blas_query(CONTRL_KERNELS_AUTO, &info), CONTRL_OK);
+    if (info.kernels == CONTRL_KERNELS_SKX)
+        ck_assert_uint_gt(own, 0);
+    else
+        fprintf(stderr, "kernel set %s has no own products: gradients on BLIS only\n", info.name);
 }
 END_TEST
 
@@ -1337,6 +1378,7 @@ static Suite *net_suite(void)
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_on_64_column_relu_layers, 0, 2);
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_on_every_forced_path, 0, 4);
     tcase_add_test(tc, net_gradients_match_finite_differences_on_libxsmm_kernels_from_creation);
+    tcase_add_test(tc, net_gradients_match_finite_differences_on_own_products_without_libxsmm);
     tcase_add_loop_test(tc, net_gradients_match_finite_differences_with_every_kernel_set, 0, 5);
     tcase_add_test(tc, net_gradients_match_finite_differences_at_depth_0_and_max);
     tcase_add_test(tc, gradient_comparison_reports_one_wrong_element);
