@@ -233,23 +233,11 @@ static void split_nop(void *p);
  * trip (how far apart the two vCPUs are). */
 static double probe_gflops(int64_t m, int64_t n, int64_t k)
 {
-    contrl_rng rng;
-    contrl_rng_seed(&rng, 1);
-    float *a = randv((size_t)(m * k), &rng), *b = randv((size_t)(k * n), &rng);
-    float *c = randv((size_t)(m * n), &rng);
     _Alignas(64) unsigned char mem[4096];
     contrl__blas *bl = (contrl__blas *)(void *)mem;
-    double t = 0.0;
-    if (contrl__blas_init(bl, CONTRL_KERNELS_AUTO, "bench") == CONTRL_OK) {
-        contrl__blas_prepare(bl, true); /* libxsmm's kernel, as a net prepares it */
-        contrl__gemm(bl, m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, c, n, 1);
-        contrl__blas_prepare(bl, false);
-        TIME_IT(t, 0.02, contrl__gemm(bl, m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, c, n, 1));
-    }
-    free(a);
-    free(b);
-    free(c);
-    return t > 0.0 ? 2.0 * (double)m * (double)n * (double)k / t * 1e-9 : 0.0;
+    return contrl__blas_init(bl, CONTRL_KERNELS_AUTO, "bench") == CONTRL_OK
+               ? gemm_gflops(bl, m, n, k, 0.02)
+               : 0.0;
 }
 
 static void host_state(const char *when)

@@ -59,6 +59,26 @@ static const char *set_name(contrl_kernels k)
     return contrl_blas_query(k, &info) == CONTRL_OK ? info.name : "?";
 }
 
+/* GFLOP/s of one row-major product on bl as it is set (kernel set, path),
+ * on random operands, after preparing it as a net does at creation (so
+ * libxsmm's kernel is cached); each timed round lasts ~min_s. */
+static inline double gemm_gflops(contrl__blas *bl, int64_t m, int64_t n, int64_t k, double min_s)
+{
+    contrl_rng rng;
+    contrl_rng_seed(&rng, 1);
+    float *a = randv((size_t)(m * k), &rng), *b = randv((size_t)(k * n), &rng);
+    float *c = randv((size_t)(m * n), &rng);
+    contrl__blas_prepare(bl, true);
+    contrl__gemm(bl, m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, c, n, 1);
+    contrl__blas_prepare(bl, false);
+    double t;
+    TIME_IT(t, min_s, contrl__gemm(bl, m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, c, n, 1));
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * (double)m * (double)n * (double)k / t * 1e-9;
+}
+
 /* Best sgemm GFLOP/s over BLIS's optimised contexts (both paths) for one shape. */
 static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size_t who_len)
 {
@@ -67,10 +87,6 @@ static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size
     static const contrl__gemm_path paths[] = {CONTRL__PATH_LARGE, CONTRL__PATH_SMALL,
                                               CONTRL__PATH_XSMM};
     static const char *path_names[] = {"large", "small", "libxsmm"};
-    contrl_rng rng;
-    contrl_rng_seed(&rng, 1);
-    float *a = randv((size_t)(m * k), &rng), *b = randv((size_t)(k * n), &rng);
-    float *c = randv((size_t)(m * n), &rng);
     _Alignas(64) unsigned char mem[4096];
     contrl__blas *bl = (contrl__blas *)(void *)mem;
     double best = 0.0;
@@ -81,18 +97,13 @@ static inline double best_sgemm(int64_t m, int64_t n, int64_t k, char *who, size
             if (paths[p] == CONTRL__PATH_XSMM && !contrl__blas_uses_xsmm(bl))
                 continue; /* the forced path falls back to BLIS small: measured already */
             contrl__gemm_path_set(bl, paths[p]);
-            double t;
-            TIME_IT(t, 0.05, contrl__gemm(bl, m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, c, n, 1));
-            double gf = 2.0 * (double)m * (double)n * (double)k / t * 1e-9;
+            const double gf = gemm_gflops(bl, m, n, k, 0.05);
             if (gf > best) {
                 best = gf;
                 snprintf(who, who_len, "%s/%s", set_name(sets[s]), path_names[p]);
             }
         }
     }
-    free(a);
-    free(b);
-    free(c);
     return best;
 }
 

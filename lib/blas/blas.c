@@ -347,6 +347,17 @@ static void copy_transposed(contrl__blas *b, int64_t n, int64_t k, const float *
     else
         contrl__transpose_avx2(n, k, bm, csb, b->ws);
 }
+
+/* How B reaches a kernel that reads it row-major (libxsmm's, or mm.c's):
+ * as it is (unit column stride, row stride at least n: *copy_b false), or
+ * copied transposed into the workspace (unit row stride, n k floats that
+ * fit: true); false for any other layout. */
+static bool b_rows(const contrl__blas *b, int64_t n, int64_t k, int64_t rsb, int64_t csb,
+                   bool *copy_b)
+{
+    *copy_b = !(csb == 1 && rsb >= n);
+    return !*copy_b || (rsb == 1 && (uint64_t)(n * k) <= b->ws_len);
+}
 /* Row-major C[m,n] = A B + beta C is column-major C^T = B^T A^T: libxsmm's
  * M, N, K are our n, m, k, its A is our B and its B our A. Our B must have a
  * unit column stride (else it is first copied, transposed, into the
@@ -370,15 +381,9 @@ static bool xsmm_key(const contrl__blas *b, int64_t m, int64_t n, int64_t k, flo
     key->K = (int32_t)k;
     key->ldc = (int32_t)rsc;
     key->beta0 = beta == 0.0f;
-    *copy_b = false;
-    if (csb == 1 && rsb >= n && rsb <= INT32_MAX) {
-        key->lda = (int32_t)rsb;
-    } else if (rsb == 1 && (uint64_t)(n * k) <= b->ws_len) {
-        *copy_b = true;
-        key->lda = (int32_t)n;
-    } else {
+    if (!b_rows(b, n, k, rsb, csb, copy_b) || (!*copy_b && rsb > INT32_MAX))
         return false;
-    }
+    key->lda = (int32_t)(*copy_b ? n : rsb);
     if (csa == 1 && rsa >= k && rsa <= INT32_MAX) {
         key->ldb = (int32_t)rsa;
     } else if (rsa == 1 && csa >= m && csa <= INT32_MAX) {
@@ -509,6 +514,18 @@ static bool xsmm_split(contrl__blas *b, int64_t m, int64_t n, int64_t k, float a
     b->splits++;
     return true;
 }
+
+/* While preparing: the kernels of a split's two halves, for a later split. */
+static void xsmm_cache_halves(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
+                              int64_t rsa, int64_t csa, int64_t rsb, int64_t csb, float beta,
+                              int64_t rsc, int64_t csc)
+{
+    if (!split_size(m, n, k))
+        return;
+    const int64_t m0 = split_rows(m);
+    xsmm_cache(b, m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+    xsmm_cache(b, m - m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
+}
 #endif
 /* ---- libcontrl's own AVX-512 products (mm.c) ------------------------------
  * They take the products libxsmm would (the shape rule, m > 4, a unit
@@ -556,23 +573,15 @@ static bool own_gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alp
      * last vector, its kernels keep several partial sums per element). */
     if (epi == NULL ? b->xsmm : n % 16 != 0 || n < 32)
         return false;
-    bool copy_b = false;
-    if (csb == 1 && rsb >= n)
-        copy_b = false;
-    else if (rsb == 1 && (uint64_t)(n * k) <= b->ws_len)
-        copy_b = true;
-    else
+    bool copy_b;
+    if (!b_rows(b, n, k, rsb, csb, &copy_b))
         return false;
 #if CONTRL_HAVE_XSMM
     /* libxsmm's kernels for the same product all the same, so that turning
      * this code off (contrl__blas_set_own) falls back to them, not BLIS */
     if (b->preparing && b->xsmm) {
         xsmm_cache(b, m, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
-        if (split_size(m, n, k)) {
-            const int64_t m0 = split_rows(m);
-            xsmm_cache(b, m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
-            xsmm_cache(b, m - m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
-        }
+        xsmm_cache_halves(b, m, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
     }
 #endif
     const bool split = b->duo != NULL && !b->preparing && split_size(m, n, k) &&
@@ -607,8 +616,9 @@ bool contrl__gemm_epi(contrl__blas *b, int64_t m, int64_t n, int64_t k, const fl
                       int64_t rsa, int64_t csa, const float *bm, int64_t rsb, int64_t csb,
                       float beta, float *c, int64_t rsc, const contrl__mm_epi *epi)
 {
-    /* up to 4 columns: contrl__gemm's one-column and few-column code */
-    if (b->set->gemv1 && n <= 4)
+    /* own_gemm takes an epilogue from 32 columns only, so products of 1-4
+     * columns keep contrl__gemm's one-column and few-column code */
+    if (epi == NULL)
         return false;
     return own_gemm(b, m, n, k, 1.0f, a, rsa, csa, bm, rsb, csb, beta, c, rsc, 1, epi);
 }
@@ -645,11 +655,8 @@ void contrl__gemm(contrl__blas *b, int64_t m, int64_t n, int64_t k, float alpha,
             contrl__duo_idle(b->duo) &&
             xsmm_split(b, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc, csc))
             return;
-        if (b->preparing && split_size(m, n, k)) { /* the halves' kernels, for a later split */
-            const int64_t m0 = split_rows(m);
-            xsmm_cache(b, m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
-            xsmm_cache(b, m - m0, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
-        }
+        if (b->preparing)
+            xsmm_cache_halves(b, m, n, k, alpha, rsa, csa, rsb, csb, beta, rsc, csc);
 #endif
         if (xsmm_gemm(b, b->preparing, m, n, k, alpha, a, rsa, csa, bm, rsb, csb, beta, c, rsc,
                       csc))

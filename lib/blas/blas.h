@@ -96,9 +96,9 @@ void contrl__blas_set_own(contrl__blas *b, bool on);
 bool contrl__blas_uses_own(const contrl__blas *b);
 uint64_t contrl__blas_own_runs(const contrl__blas *b); /* products run on it so far */
 /* The product of contrl__gemm (alpha 1, C with unit column stride) with
- * its epilogue, on libcontrl's own code; false, nothing done, where that
- * code does not take it: the caller then runs contrl__gemm and finishes C
- * itself, which gives the same bits. */
+ * its epilogue (not NULL), on libcontrl's own code; false, nothing done,
+ * where that code does not take it: the caller then runs contrl__gemm and
+ * finishes C itself, which gives the same bits. */
 bool contrl__gemm_epi(contrl__blas *b, int64_t m, int64_t n, int64_t k, const float *a,
                       int64_t rsa, int64_t csa, const float *bm, int64_t rsb, int64_t csb,
                       float beta, float *c, int64_t rsc, const contrl__mm_epi *epi);

@@ -651,6 +651,73 @@ END_TEST
 
 /* ---- libxsmm --------------------------------------------------------------- */
 
+/* ---- one product's operands, laid out for a kernel --------------------- */
+
+enum { PAD_A = 3, PAD_B = 5, PAD_C = 4 }; /* leading-dimension padding */
+
+/* Storage for products up to M x N x K in either layout, and the dense
+ * copies behind them. */
+typedef struct product_store {
+    float *sa, *sb, *sc1, *sc2, *da, *db, *dc, *want;
+} product_store;
+
+static product_store store_new(int64_t M, int64_t N, int64_t K)
+{
+    product_store st = {malloc(mat_cap(M, K, PAD_A) * sizeof(float)),
+                        malloc(mat_cap(K, N, PAD_B) * sizeof(float)),
+                        malloc(mat_cap(M, N, PAD_C) * sizeof(float)),
+                        malloc(mat_cap(M, N, PAD_C) * sizeof(float)),
+                        malloc((size_t)(M * K) * sizeof(float)),
+                        malloc((size_t)(K * N) * sizeof(float)),
+                        malloc((size_t)(M * N) * sizeof(float)),
+                        malloc((size_t)(M * N) * sizeof(float))};
+    ck_assert(st.sa && st.sb && st.sc1 && st.sc2 && st.da && st.db && st.dc && st.want);
+    return st;
+}
+
+static void store_free(product_store *st)
+{
+    free(st->sa);
+    free(st->sb);
+    free(st->sc1);
+    free(st->sc2);
+    free(st->da);
+    free(st->db);
+    free(st->dc);
+    free(st->want);
+}
+
+/* One product C = A B + beta C in st's storage: random A, B and C (C NaN
+ * for beta 0, which must not read it), the reference in st->want and its
+ * tolerance, A and B in layouts la and lb with NaN padding, C1 and C2 two
+ * copies of C in layout lc with canaries. */
+typedef struct product {
+    matrix A, B, C1, C2;
+    float tol;
+} product;
+
+static product product_new(product_store *st, contrl_rng *rng, int64_t m, int64_t n, int64_t k,
+                           enum layout la, enum layout lb, enum layout lc, float beta)
+{
+    const float amax = fill_random(st->da, (size_t)(m * k), rng);
+    const float bmax = fill_random(st->db, (size_t)(k * n), rng);
+    const float cmax = fill_random(st->dc, (size_t)(m * n), rng);
+    if (beta == 0.0f)
+        fill_value(st->dc, (size_t)(m * n), NAN);
+    memcpy(st->want, st->dc, (size_t)(m * n) * sizeof(float));
+    contrl__gemm_ref(m, n, k, 1.0f, st->da, k, 1, st->db, n, 1, beta, st->want, n, 1);
+    product p = {mat_view(st->sa, m, k, la, PAD_A, PAD_BITS),
+                 mat_view(st->sb, k, n, lb, PAD_B, PAD_BITS),
+                 mat_view(st->sc1, m, n, lc, PAD_C, CANARY_BITS),
+                 mat_view(st->sc2, m, n, lc, PAD_C, CANARY_BITS),
+                 tolerance(k, 1.0f, amax, bmax, beta, cmax)};
+    mat_load(&p.A, st->da);
+    mat_load(&p.B, st->db);
+    mat_load(&p.C1, st->dc);
+    mat_load(&p.C2, st->dc);
+    return p;
+}
+
 /* The libxsmm path (lib/blas/xsmm.c) against the reference on odd shapes,
  * padded leading dimensions and A and B read through their transposes,
  * beta 0 (C starts as NaN) and 1. Each product is prepared on a fresh
@@ -673,16 +740,11 @@ START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
     }
     static const int64_t ms[] = {5, 7, 17, 33, 100}, ns[] = {1, 2, 3, 15, 17, 63, 65, 130};
     static const int64_t ks[] = {1, 3, 17, 64, 100, 129};
-    enum { NM = 5, NN = 8, NK = 6, PA = 3, PB = 5, PC = 4 };
+    enum { NM = 5, NN = 8, NK = 6 };
     const int64_t M = 100, N = 130, K = 129;
-    float *sa = malloc(mat_cap(M, K, PA) * sizeof(float));
-    float *sb = malloc(mat_cap(K, N, PB) * sizeof(float));
-    float *sc1 = malloc(mat_cap(M, N, PC) * sizeof(float));
-    float *sc2 = malloc(mat_cap(M, N, PC) * sizeof(float));
+    product_store st = store_new(M, N, K);
     float *ws = malloc((size_t)(K * N) * sizeof(float));
-    float *da = malloc((size_t)(M * K) * sizeof(float)), *db = malloc((size_t)(K * N) * sizeof(float));
-    float *dc = malloc((size_t)(M * N) * sizeof(float)), *want = malloc((size_t)(M * N) * sizeof(float));
-    ck_assert(sa && sb && sc1 && sc2 && ws && da && db && dc && want);
+    ck_assert_ptr_nonnull(ws);
     contrl_rng rng;
     contrl_rng_seed(&rng, 9000 + (uint64_t)set);
     long cases = 0, on_xsmm = 0;
@@ -695,21 +757,8 @@ START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
                         const int64_t m = ms[im], n = ns[in], k = ks[ik];
                         const enum layout la = lay & 1, lb = (lay >> 1) & 1, lc = (lay >> 2) & 1;
                         const float beta = (float)bt;
-                        const float amax = fill_random(da, (size_t)(m * k), &rng);
-                        const float bmax = fill_random(db, (size_t)(k * n), &rng);
-                        const float cmax = fill_random(dc, (size_t)(m * n), &rng);
-                        if (beta == 0.0f)
-                            fill_value(dc, (size_t)(m * n), NAN);
-                        memcpy(want, dc, (size_t)(m * n) * sizeof(float));
-                        contrl__gemm_ref(m, n, k, 1.0f, da, k, 1, db, n, 1, beta, want, n, 1);
-                        matrix A = mat_view(sa, m, k, la, PA, PAD_BITS);
-                        matrix B = mat_view(sb, k, n, lb, PB, PAD_BITS);
-                        matrix C1 = mat_view(sc1, m, n, lc, PC, CANARY_BITS);
-                        matrix C2 = mat_view(sc2, m, n, lc, PC, CANARY_BITS);
-                        mat_load(&A, da);
-                        mat_load(&B, db);
-                        mat_load(&C1, dc);
-                        mat_load(&C2, dc);
+                        product pr = product_new(&st, &rng, m, n, k, la, lb, lc, beta);
+                        const matrix A = pr.A, B = pr.B, C1 = pr.C1, C2 = pr.C2;
                         ck_assert_int_eq(contrl__blas_init(b, set, "test_blas"), CONTRL_OK);
                         contrl__blas_set_workspace(b, ws, (size_t)(K * N));
                         contrl__blas_prepare(b, true);
@@ -730,8 +779,7 @@ START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
                                       lc ? "col" : "row", got, expect);
                         contrl__gemm(b, m, n, k, 1.0f, A.p, A.rs, A.cs, B.p, B.rs, B.cs, beta,
                                      C2.p, C2.rs, C2.cs);
-                        const float tol = tolerance(k, 1.0f, amax, bmax, beta, cmax);
-                        ck_assert_msg(check_result(&C1, want, tol, msg, sizeof msg),
+                        ck_assert_msg(check_result(&C1, st.want, pr.tol, msg, sizeof msg),
                                       "set %s %lldx%lldx%lld A %s B %s C %s beta %g: %s",
                                       set_names[set], (long long)m, (long long)n, (long long)k,
                                       la ? "col" : "row", lb ? "col" : "row",
@@ -744,15 +792,8 @@ START_TEST(xsmm_matches_reference_on_odd_shapes_strides_and_transposes)
                     }
     ck_assert_int_eq(cases, (long)NM * NN * NK * 8 * 2);
     ck_assert(on_xsmm > cases / 4);
-    free(sa);
-    free(sb);
-    free(sc1);
-    free(sc2);
+    store_free(&st);
     free(ws);
-    free(da);
-    free(db);
-    free(dc);
-    free(want);
     free(b);
 }
 END_TEST
@@ -778,15 +819,8 @@ START_TEST(own_products_match_the_reference_and_libxsmm_bit_for_bit)
     contrl__gemm_path_set(b, CONTRL__PATH_XSMM);
     static const int64_t ms[] = {1, 5, 6, 7, 13, 100}, ns[] = {1, 2, 15, 16, 17, 48, 64, 65, 130};
     static const int64_t ks[] = {1, 3, 4, 17, 64, 100};
-    enum { NM = 6, NN = 9, NK = 6, PA = 3, PB = 5, PC = 4 };
-    const int64_t M = 100, N = 130, K = 100;
-    float *sa = malloc(mat_cap(M, K, PA) * sizeof(float));
-    float *sb = malloc(mat_cap(K, N, PB) * sizeof(float));
-    float *sc1 = malloc(mat_cap(M, N, PC) * sizeof(float));
-    float *sc2 = malloc(mat_cap(M, N, PC) * sizeof(float));
-    float *da = malloc((size_t)(M * K) * sizeof(float)), *db = malloc((size_t)(K * N) * sizeof(float));
-    float *dc = malloc((size_t)(M * N) * sizeof(float)), *want = malloc((size_t)(M * N) * sizeof(float));
-    ck_assert(sa && sb && sc1 && sc2 && da && db && dc && want);
+    enum { NM = 6, NN = 9, NK = 6 };
+    product_store st = store_new(100, 130, 100);
     contrl_rng rng;
     contrl_rng_seed(&rng, 4242);
     long cases = 0, against_xsmm = 0;
@@ -798,25 +832,12 @@ START_TEST(own_products_match_the_reference_and_libxsmm_bit_for_bit)
                     for (int bt = 0; bt < 2; bt++) {
                         const int64_t m = ms[im], n = ns[in], k = ks[ik];
                         const float beta = (float)bt;
-                        const float amax = fill_random(da, (size_t)(m * k), &rng);
-                        const float bmax = fill_random(db, (size_t)(k * n), &rng);
-                        const float cmax = fill_random(dc, (size_t)(m * n), &rng);
-                        if (beta == 0.0f)
-                            fill_value(dc, (size_t)(m * n), NAN);
-                        memcpy(want, dc, (size_t)(m * n) * sizeof(float));
-                        contrl__gemm_ref(m, n, k, 1.0f, da, k, 1, db, n, 1, beta, want, n, 1);
-                        matrix A = mat_view(sa, m, k, (enum layout)la, PA, PAD_BITS);
-                        matrix B = mat_view(sb, k, n, ROW_MAJOR, PB, PAD_BITS);
-                        matrix C1 = mat_view(sc1, m, n, ROW_MAJOR, PC, CANARY_BITS);
-                        matrix C2 = mat_view(sc2, m, n, ROW_MAJOR, PC, CANARY_BITS);
-                        mat_load(&A, da);
-                        mat_load(&B, db);
-                        mat_load(&C1, dc);
-                        mat_load(&C2, dc);
+                        product pr = product_new(&st, &rng, m, n, k, (enum layout)la, ROW_MAJOR,
+                                                 ROW_MAJOR, beta);
+                        const matrix A = pr.A, B = pr.B, C1 = pr.C1, C2 = pr.C2;
                         contrl__mm_avx512(m, n, k, A.p, A.rs, A.cs, B.p, B.rs, beta != 0.0f,
                                           C1.p, C1.rs, NULL);
-                        const float tol = tolerance(k, 1.0f, amax, bmax, beta, cmax);
-                        ck_assert_msg(check_result(&C1, want, tol, msg, sizeof msg),
+                        ck_assert_msg(check_result(&C1, st.want, pr.tol, msg, sizeof msg),
                                       "%lldx%lldx%lld A %s beta %g: %s", (long long)m,
                                       (long long)n, (long long)k, la ? "col" : "row",
                                       (double)beta, msg);
@@ -841,14 +862,7 @@ START_TEST(own_products_match_the_reference_and_libxsmm_bit_for_bit)
         ck_assert_int_eq(against_xsmm, (long)(NM - 1) * 2 * NK * 2 * 2); /* n 48 and 64 */
     else
         fprintf(stderr, "libxsmm not in use here: own products checked against the reference only\n");
-    free(sa);
-    free(sb);
-    free(sc1);
-    free(sc2);
-    free(da);
-    free(db);
-    free(dc);
-    free(want);
+    store_free(&st);
     free(b);
 }
 END_TEST
