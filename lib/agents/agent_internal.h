@@ -64,7 +64,7 @@ struct contrl_agent {
     float *sa;                         /* [B, obs+A] critic input */
     float *pi_out;                     /* [B, A or 2A] actor output */
     float *pi_act;                     /* [B, A] actions of the policy */
-    float *pi_eps;                     /* [B, A] SAC noise */
+    float *pi_eps;                     /* [B, A] SAC noise; TD3's target noise */
     float *pi_ls, *pi_std, *pi_u, *pi_lj; /* [B, A] SAC sample: clamped log std, std, u,
                                              log(1 - tanh(u)^2) */
     float *logp;                       /* [B] */

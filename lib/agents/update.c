@@ -50,12 +50,10 @@ static void sac_sample(contrl_agent *a, const float *pi_out, uint32_t n, float *
     const float half_log_2pi = 0.91893853320467274178f;
     float *restrict ls = a->pi_ls, *restrict u = a->pi_u, *restrict lj = a->pi_lj;
     const float lo = a->sac.log_std_min, hi = a->sac.log_std_max;
+    contrl__rng_normals(&a->rng, a->pi_eps, N);
     for (uint32_t r = 0; r < n; r++)
-        for (uint32_t i = 0; i < A; i++) {
-            const size_t k = (size_t)r * A + i;
-            a->pi_eps[k] = contrl_rng_normal(&a->rng);
-            ls[k] = clampf(pi_out[(size_t)r * 2 * A + A + i], lo, hi);
-        }
+        for (uint32_t i = 0; i < A; i++)
+            ls[(size_t)r * A + i] = clampf(pi_out[(size_t)r * 2 * A + A + i], lo, hi);
     contrl__vexp(a->pi_std, ls, N);
     for (uint32_t r = 0; r < n; r++)
         for (uint32_t i = 0; i < A; i++) {
@@ -260,9 +258,10 @@ static void compute_targets(contrl_agent *a)
         break;
     case CONTRL_ALGO_TD3:
         contrl_net_predict(a->actor_target, a->b_next, B, a->pi_act);
+        contrl__rng_normals(&a->rng, a->pi_eps, (size_t)B * A);
         for (size_t i = 0; i < (size_t)B * A; i++) {
-            float noise = clampf(a->td3.target_noise * contrl_rng_normal(&a->rng),
-                                 -a->td3.target_noise_clip, a->td3.target_noise_clip);
+            float noise = clampf(a->td3.target_noise * a->pi_eps[i], -a->td3.target_noise_clip,
+                                 a->td3.target_noise_clip);
             a->pi_act[i] = clampf(a->pi_act[i] + noise, -1.0f, 1.0f);
         }
         fill_sa(a, a->b_next, a->pi_act, B, a->sa);

@@ -49,6 +49,18 @@ uint64_t contrl_rng_below(contrl_rng *rng, uint64_t n)
     return contrl__rng_below(rng, n);
 }
 
+/* One Box-Muller pair: *c is returned first, *s is the spare. u1 in (0, 1]
+ * so the log is finite. */
+static void normal_pair(contrl_rng *rng, float *c, float *s)
+{
+    float u1 = (float)((contrl__rng_next(rng) >> 40) + 1) * 0x1.0p-24f;
+    float u2 = (float)(contrl__rng_next(rng) >> 40) * 0x1.0p-24f;
+    float r = sqrtf(-2.0f * logf(u1));
+    float a = 6.28318530717958647692f * u2;
+    *s = r * sinf(a);
+    *c = r * cosf(a);
+}
+
 float contrl_rng_normal(contrl_rng *rng)
 {
     if (rng == NULL) {
@@ -59,12 +71,23 @@ float contrl_rng_normal(contrl_rng *rng)
         rng->has_spare = 0;
         return rng->spare;
     }
-    /* u1 in (0, 1] so the log is finite. */
-    float u1 = (float)((contrl__rng_next(rng) >> 40) + 1) * 0x1.0p-24f;
-    float u2 = (float)(contrl__rng_next(rng) >> 40) * 0x1.0p-24f;
-    float r = sqrtf(-2.0f * logf(u1));
-    float a = 6.28318530717958647692f * u2;
-    rng->spare = r * sinf(a);
+    float c;
+    normal_pair(rng, &c, &rng->spare);
     rng->has_spare = 1;
-    return r * cosf(a);
+    return c;
+}
+
+void contrl__rng_normals(contrl_rng *rng, float *out, size_t n)
+{
+    size_t i = 0;
+    if (n > 0 && rng->has_spare) {
+        rng->has_spare = 0;
+        out[i++] = rng->spare;
+    }
+    for (; i + 2 <= n; i += 2)
+        normal_pair(rng, &out[i], &out[i + 1]);
+    if (i < n) {
+        normal_pair(rng, &out[i], &rng->spare);
+        rng->has_spare = 1;
+    }
 }
