@@ -398,8 +398,8 @@ END_TEST
 START_TEST(st_header_may_be_padded_with_spaces_only)
 {
     static const char *const ok[] = {"{}", "{}      ", "{}  ", "{ }",
-                                     "{\"__metadata__\":{}}"
-                                     "                    "};
+                                     ("{\"__metadata__\":{}}"
+                                      "                    ")};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         blob b = make_raw(ok[i], NULL, 0);
         ck_assert_msg(load_status(b) == CONTRL_OK, "'%s': %s", ok[i], contrl_last_error());

@@ -484,8 +484,8 @@ static void row_env_from_xml(void)
      * not from a file). The file named here exists. */
     const char *const file_refs[] = {"<include file=\"%s\"/>",
                                      "<asset><mesh name=\"m\" file=\"%s\"/></asset>",
-                                     "<asset><texture name=\"t\" type=\"cube\" "
-                                     "fileright=\"%s\"/></asset>",
+                                     ("<asset><texture name=\"t\" type=\"cube\" "
+                                      "fileright=\"%s\"/></asset>"),
                                      "<asset><hfield name=\"h\"\vfile = \"%s\"/></asset>",
                                      "<asset><skin name=\"s\"file='%s'/></asset>"};
     for (size_t i = 0; i < sizeof file_refs / sizeof file_refs[0]; i++) {
