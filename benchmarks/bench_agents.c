@@ -317,9 +317,9 @@ static void rltools(const char *which, int seeds, uint32_t threads)
         const bool td3 = algos[k].algo == CONTRL_ALGO_TD3;
         const double limit = threads == 1 ? (td3 ? 0.8 : 1.0) : threads == 2 && td3 ? 0.5 : 0.0;
         if (limit > 0.0)
-            printf("      target (%d seeds): median %.3f s < %.1f s: %s; median return %.1f >= -200: %s\n",
-                   seeds,
-                   ss[seeds / 2], limit, ss[seeds / 2] < limit ? "met" : "missed",
+            printf("      target (%d seeds): median %.3f s < %.1f s: %s; "
+                   "median return %.1f >= -200: %s\n",
+                   seeds, ss[seeds / 2], limit, ss[seeds / 2] < limit ? "met" : "missed",
                    rs[seeds / 2], rs[seeds / 2] >= -200.0 ? "met" : "missed");
         fflush(stdout);
     }

@@ -37,7 +37,7 @@ static void fill_sa(const contrl_agent *a, const float *obs, const float *act, u
 
 /* SAC's policy head on raw actor outputs pi_out [n, 2A] (mean, log std):
  * act = tanh(u), u = mean + std * eps with eps ~ N(0, 1) drawn into
- * a->pi_eps (row by row, as one draw per element), std = e^(log std
+ * a->pi_eps (row by row, one contrl__rng_normals call), std = e^(log std
  * clamped) kept in a->pi_std for the actor step, and
  * logp = log pi(act | s) = sum over i of log N(eps) - log std
  * - log(1 - tanh(u)^2), the last term computed stably by

@@ -616,8 +616,8 @@ bool contrl__gemm_epi(contrl__blas *b, int64_t m, int64_t n, int64_t k, const fl
                       int64_t rsa, int64_t csa, const float *bm, int64_t rsb, int64_t csb,
                       float beta, float *c, int64_t rsc, const contrl__mm_epi *epi)
 {
-    /* own_gemm takes an epilogue from 32 columns only, so products of 1-4
-     * columns keep contrl__gemm's one-column and few-column code */
+    /* an epilogue is required (blas.h); own_gemm declines the shapes its
+     * code does not take, which contrl__gemm then runs */
     if (epi == NULL)
         return false;
     return own_gemm(b, m, n, k, 1.0f, a, rsa, csa, bm, rsb, csb, beta, c, rsc, 1, epi);

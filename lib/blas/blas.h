@@ -14,8 +14,8 @@
 
 /* libcontrl's own AVX-512 products (mm.c): C[m,n] = A[m,k] B[k,n], plus C
  * when `accumulate`, B and C row-major with row strides ldb and ldc, A with
- * strides rsa, csa of which one is 1; the same arithmetic as libxsmm's kernels. The epilogue
- * finishes each tile in registers (NULL: none):
+ * strides rsa, csa of which one is 1; the same arithmetic as libxsmm's
+ * kernels. The epilogue finishes each tile in registers (NULL: none):
  *   BIAS            C = A B + bias (bias: n floats)
  *   BIAS_RELU       C = max(A B + bias, 0), as z > 0 ? z : 0
  *   RELU_MASK_SUM   C = mask > 0 ? A B : 0 (mask m x n, row stride ldm), and
@@ -88,8 +88,6 @@ bool contrl__blas_uses_xsmm(const contrl__blas *b);
 struct contrl__duo;
 void contrl__blas_set_duo(contrl__blas *b, struct contrl__duo *duo);
 uint64_t contrl__blas_splits(const contrl__blas *b); /* products split so far */
-/* 0 off, 1 on (by the shape rule), 2 on for every shape libxsmm can run
- * (benchmarks); on only if available */
 /* libcontrl's own products (mm.c) on the sets that have them (skx), on
  * unless turned off here (tests and benchmarks compare). */
 void contrl__blas_set_own(contrl__blas *b, bool on);
@@ -102,6 +100,8 @@ uint64_t contrl__blas_own_runs(const contrl__blas *b); /* products run on it so 
 bool contrl__gemm_epi(contrl__blas *b, int64_t m, int64_t n, int64_t k, const float *a,
                       int64_t rsa, int64_t csa, const float *bm, int64_t rsb, int64_t csb,
                       float beta, float *c, int64_t rsc, const contrl__mm_epi *epi);
+/* 0 off, 1 on (by the shape rule), 2 on for every shape libxsmm can run
+ * (benchmarks); on only if available */
 void contrl__blas_set_xsmm(contrl__blas *b, int mode);
 void contrl__blas_prepare(contrl__blas *b, bool on);
 void contrl__blas_set_workspace(contrl__blas *b, float *ws, size_t len);

@@ -76,17 +76,17 @@ static inline uint64_t contrl__rng_next(contrl_rng *r)
     return result;
 }
 
-/* Uniform in [0, n), n >= 1: Lemire's multiply-and-reject ("Fast random
- * integer generation in an interval", ACM TOMACS 2019): the high half of
- * a 64x64-bit product, a division only in the rare rejection check (a
- * modulo per draw was 4% of a small TD3 run). Without 128-bit integers,
- * rejection below the largest multiple of n and a modulo. */
 /* n draws of contrl_rng_normal(rng) into out, the same values in the same
  * order (a pending spare first; an odd n leaves one), without the per-call
  * checks: the agents' noise and SAC's sampling draw a minibatch's worth at
  * a time. rng not NULL. */
 void contrl__rng_normals(contrl_rng *rng, float *out, size_t n);
 
+/* Uniform in [0, n), n >= 1: Lemire's multiply-and-reject ("Fast random
+ * integer generation in an interval", ACM TOMACS 2019): the high half of
+ * a 64x64-bit product, a division only in the rare rejection check (a
+ * modulo per draw was 4% of a small TD3 run). Without 128-bit integers,
+ * rejection below the largest multiple of n and a modulo. */
 static inline uint64_t contrl__rng_below(contrl_rng *r, uint64_t n)
 {
 #if defined(__SIZEOF_INT128__)

@@ -67,14 +67,9 @@ float contrl_rng_normal(contrl_rng *rng)
         contrl__fail(CONTRL_ERR_INVALID_ARG, "contrl_rng_normal: rng is NULL");
         return NAN;
     }
-    if (rng->has_spare) {
-        rng->has_spare = 0;
-        return rng->spare;
-    }
-    float c;
-    normal_pair(rng, &c, &rng->spare);
-    rng->has_spare = 1;
-    return c;
+    float x;
+    contrl__rng_normals(rng, &x, 1);
+    return x;
 }
 
 void contrl__rng_normals(contrl_rng *rng, float *out, size_t n)
